@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages caltray needs to build and test: cgo headers for Fyne (X11/GL),
+# Xvfb for headless GUI tests, D-Bus and gnome-keyring for the Secret Service tests, xdotool and
+# ImageMagick for window checks and screenshots. Quick no-op when everything is present.
+set -euo pipefail
+
+pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
+      xdotool imagemagick x11-utils procps)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
