@@ -1,0 +1,65 @@
+package graph
+
+import (
+	"testing"
+	"time"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+)
+
+// FuzzParsePage feeds arbitrary bodies through the payload -> appointments path of List and
+// Sync: it must never panic, and whatever it accepts must satisfy the model's invariants.
+// CI: go test -run=^$ -fuzz=FuzzParsePage -fuzztime=5s ./sync/graph
+func FuzzParsePage(f *testing.F) {
+	seeds := []string{
+		page(jsonEvent("a", t0)),
+		`{"@odata.context":"x","value":[{"id":"e1","subject":"Sprint review 🚀","isAllDay":false,` +
+			`"start":{"dateTime":"2026-11-27T09:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-11-27T10:00:00.0000000","timeZone":"UTC"},` +
+			`"location":{"displayName":"https://zoom.us/j/123456789"},"onlineMeeting":null,"bodyPreview":"Join https://meet.google.com/abc-defg-hij",` +
+			`"organizer":{"emailAddress":{"name":"Megan Bowen","address":"meganb@contoso.com"}},"responseStatus":{"response":"notResponded"},"showAs":"tentative","isCancelled":true}],` +
+			`"@odata.nextLink":"https://graph.microsoft.com/v1.0/me/calendarView?$skiptoken=x"}`,
+		`{"value":[{"id":"d","isAllDay":true,"start":{"dateTime":"2026-12-24T00:00:00.0000000","timeZone":"New Zealand Standard Time"},"end":{"dateTime":"2026-12-27T00:00:00.0000000","timeZone":"New Zealand Standard Time"}}]}`,
+		`{"value":[{"@removed":{"reason":"deleted"},"id":"gone"}],"@odata.deltaLink":"https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=y"}`,
+		`{"value":[{"id":"x","start":{"dateTime":"2026-11-27T09:00:00","timeZone":"Mars"},"end":null}]}`,
+		`{"value":[{"id":"x","start":{"dateTime":"2026-11-27T09:00:00+05:30"},"end":{"dateTime":"2026-11-27"}}]}`,
+		`{"value":[null,1,"x",[],{}]}`,
+		`{"value":[{"id":"a",`,
+		`<html>Sign in</html>`,
+		`{"error":{"code":"TooManyRequests","message":"Please retry"}}`,
+		`{"value":[{"id":"a","responseStatus":{"response":"weird"},"showAs":7,"isAllDay":"yes"}]}`,
+		``,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if v, err := parsePage("fuzz", 200, body, models.CreateEventCollectionResponseFromDiscriminatorValue); err == nil {
+			page, ok := v.(models.EventCollectionResponseable)
+			if !ok {
+				t.Fatalf("parsePage returned %T", v)
+			}
+			checkAppointments(t, page.GetValue())
+		}
+		if v, err := parsePage("fuzz", 200, body, createDeltaPage); err == nil {
+			checkAppointments(t, v.(*deltaPage).value)
+		}
+	})
+}
+
+func checkAppointments(t *testing.T, events []models.Eventable) {
+	appts, err := appointments("fuzz", events)
+	if err != nil {
+		return
+	}
+	for _, a := range appts {
+		if a.ID == "" || a.End.Before(a.Start) || a.Start.Location() != time.UTC || a.End.Location() != time.UTC {
+			t.Fatalf("accepted an invalid appointment %+v", a)
+		}
+		if a.AllDay && (a.Start.Hour() != 0 || !a.End.After(a.Start)) {
+			t.Fatalf("all-day appointment is not whole dates: %+v", a)
+		}
+		if a.Response == "" || a.ShowAs == "" {
+			t.Fatalf("appointment without response/show-as: %+v", a)
+		}
+	}
+}

@@ -1,0 +1,389 @@
+// Package graph is caltray's Microsoft Graph calendar Source: it lists the signed-in user's
+// calendarView, follows every page, syncs incrementally with calendarView/delta, and maps
+// Graph's failures to errors the runner can classify.
+//
+// It is built on msgraph-sdk-go's models, msgraph-sdk-go-core's request adapter and kiota's
+// RequestInformation, not on the SDK's generated request builders, whose package takes half a
+// minute to link (see DESIGN.md). It makes exactly one HTTP request per page and never retries:
+// the runner is the only retry layer.
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoft/kiota-abstractions-go/authentication"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
+	khttp "github.com/microsoft/kiota-http-go"
+	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+
+	calsync "caltray/sync"
+)
+
+// Page sizes: Graph's default calendarView page is 10 events, far too many round trips for an
+// agenda; 1000 is the most Prefer: odata.maxpagesize may ask for.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// maxPages stops a server whose nextLinks never end; 10,000 pages of 1,000 events is far beyond
+// any real calendar window.
+const maxPages = 10000
+
+// A Clock tells the time; Source reads it only to turn a Retry-After HTTP-date into a delay.
+// The runner's clocks (runner.SystemClock, fakeclock) satisfy it.
+type Clock interface{ Now() time.Time }
+
+// Options configure a Source.
+type Options struct {
+	// BaseURL is the Graph endpoint, DefaultBaseURL if empty; see ValidateBaseURL.
+	BaseURL string
+	// Auth signs each request: StaticToken for CALTRAY_ACCESS_TOKEN, or kiota's Azure identity
+	// provider after sign-in. It must attach tokens only to BaseURL's host. Required.
+	Auth authentication.AuthenticationProvider
+	// PageSize is sent as Prefer: odata.maxpagesize; DefaultPageSize if 0.
+	PageSize int
+	// Transport carries the requests under caltray's middleware (tests give the simulated
+	// Graph's TLS transport here); a clone of http.DefaultTransport if nil.
+	Transport http.RoundTripper
+	// Timeout bounds one HTTP request when the caller's context has no deadline (the runner's
+	// attempt timeout normally ends it first); 100 s if 0, as in kiota.
+	Timeout time.Duration
+	// Clock is the time Retry-After dates are measured against; the wall clock if nil.
+	Clock Clock
+}
+
+// A Source reads the signed-in user's calendar from Microsoft Graph. It holds no sync state
+// (that is the caller's Delta) and is safe for concurrent use.
+type Source struct {
+	base     *url.URL
+	adapter  *msgraphgocore.GraphRequestAdapterBase
+	pageSize int
+	clock    Clock
+	parent   http.RoundTripper // under the middleware, for closing idle connections
+}
+
+var (
+	_ calsync.Source      = (*Source)(nil)
+	_ calsync.DeltaSource = (*Source)(nil)
+)
+
+// New returns a Source for opts, or an error saying which option is wrong.
+func New(opts Options) (*Source, error) {
+	if opts.BaseURL == "" {
+		opts.BaseURL = DefaultBaseURL
+	}
+	base, err := ValidateBaseURL(opts.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Auth == nil {
+		return nil, errors.New("graph: no authentication provider; sign in (caltray signin) or set CALTRAY_ACCESS_TOKEN")
+	}
+	switch {
+	case opts.PageSize == 0:
+		opts.PageSize = DefaultPageSize
+	case opts.PageSize < 1 || opts.PageSize > MaxPageSize:
+		return nil, fmt.Errorf("graph: page size %d is out of range; use 1 to %d", opts.PageSize, MaxPageSize)
+	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("graph: timeout %s is negative", opts.Timeout)
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 100 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = wallClock{}
+	}
+	if opts.Transport == nil {
+		opts.Transport = khttp.GetDefaultTransport()
+	}
+	client := newHTTPClient(opts.Transport, opts.Timeout)
+	adapter, err := msgraphgocore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
+		opts.Auth, msgraphgocore.GraphClientOptions{GraphServiceVersion: "v1.0"}, nil, nil, client)
+	if err != nil {
+		return nil, fmt.Errorf("graph: request adapter: %w", err)
+	}
+	adapter.SetBaseUrl(base.String())
+	return &Source{base: base, adapter: adapter, pageSize: opts.PageSize, clock: opts.Clock, parent: opts.Transport}, nil
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+// List returns every appointment overlapping [from, to), sorted by start, reading
+// GET /me/calendarView page by page.
+func (s *Source) List(ctx context.Context, from, to time.Time) ([]calsync.Appointment, error) {
+	if err := checkWindow(from, to); err != nil {
+		return nil, err
+	}
+	ri := abs.NewRequestInformationWithMethodAndUrlTemplateAndPathParameters(abs.GET,
+		"{+baseurl}/me/calendarView{?startDateTime,endDateTime,%24select,%24orderby}", map[string]string{})
+	ri.QueryParameters["startDateTime"] = formatWindow(from, false)
+	ri.QueryParameters["endDateTime"] = formatWindow(to, true)
+	ri.QueryParameters["%24select"] = strings.Join(selectFields, ",")
+	ri.QueryParameters["%24orderby"] = "start/dateTime"
+
+	byID := make(map[string]calsync.Appointment)
+	for n := 1; ri != nil; n++ {
+		op := fmt.Sprintf("calendarView page %d", n)
+		if n > maxPages {
+			return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("more than %d pages of @odata.nextLink", maxPages)}
+		}
+		v, err := s.fetch(ctx, op, ri, models.CreateEventCollectionResponseFromDiscriminatorValue)
+		if err != nil {
+			return nil, err
+		}
+		page, ok := v.(models.EventCollectionResponseable)
+		if !ok || page.GetValue() == nil {
+			return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: `the response has no "value" array of events`}
+		}
+		appts, err := appointments(op, page.GetValue())
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range appts {
+			// Pages can overlap when the calendar changes while we read it; the later copy wins.
+			byID[a.ID] = a
+		}
+		if ri, err = s.nextRequest(op, ri, page.GetOdataNextLink()); err != nil {
+			return nil, err
+		}
+	}
+	return inWindow(byID, from, to), nil
+}
+
+// appointments converts one page's events, failing on the first that lacks a required field.
+func appointments(op string, events []models.Eventable) ([]calsync.Appointment, error) {
+	out := make([]calsync.Appointment, 0, len(events))
+	for i, ev := range events {
+		a, err := toAppointment(ev)
+		if err != nil {
+			return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("value[%d]", i), Err: err}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Sync brings prev up to date for [from, to) with GET /me/calendarView/delta. It runs a full
+// sync (a new delta round) when prev has no link, covers another window, holds a link to
+// another Graph URL, or when Graph no longer knows the link (410 Gone, syncStateNotFound).
+func (s *Source) Sync(ctx context.Context, from, to time.Time, prev calsync.Delta) (calsync.Delta, error) {
+	if err := checkWindow(from, to); err != nil {
+		return calsync.Delta{}, err
+	}
+	ctx, bytes := withByteCounter(ctx)
+	if prev.Link != "" && prev.From.Equal(from) && prev.To.Equal(to) {
+		if link, err := s.parseLink(prev.Link); err == nil {
+			d, err := s.delta(ctx, from, to, linkRequest(link), prev.Appointments)
+			switch {
+			case err == nil:
+				d.Kind, d.Bytes = calsync.SyncDelta, bytes.Load()
+				return d, nil
+			case !expiredDelta(err):
+				return calsync.Delta{}, err
+			}
+			// The server forgot the round: start a new one below.
+		}
+	}
+	ri := abs.NewRequestInformationWithMethodAndUrlTemplateAndPathParameters(abs.GET,
+		"{+baseurl}/me/calendarView/delta{?startDateTime,endDateTime}", map[string]string{})
+	ri.QueryParameters["startDateTime"] = formatWindow(from, false)
+	ri.QueryParameters["endDateTime"] = formatWindow(to, true)
+	d, err := s.delta(ctx, from, to, ri, nil)
+	if err != nil {
+		return calsync.Delta{}, err
+	}
+	d.Kind, d.Bytes = calsync.SyncFull, bytes.Load()
+	return d, nil
+}
+
+// delta runs one delta round from ri to its @odata.deltaLink, applying every change to base.
+// Graph's delta function takes no $select or $orderby (the state token fixes the query), so
+// these pages carry whole events; Prefer headers are honoured.
+func (s *Source) delta(ctx context.Context, from, to time.Time, ri *abs.RequestInformation, base []calsync.Appointment) (calsync.Delta, error) {
+	byID := make(map[string]calsync.Appointment, len(base))
+	for _, a := range base {
+		byID[a.ID] = a
+	}
+	for n := 1; ; n++ {
+		op := fmt.Sprintf("calendarView/delta page %d", n)
+		if n > maxPages {
+			return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("more than %d pages of @odata.nextLink", maxPages)}
+		}
+		v, err := s.fetch(ctx, op, ri, createDeltaPage)
+		if err != nil {
+			return calsync.Delta{}, err
+		}
+		page, ok := v.(*deltaPage)
+		if !ok || page.value == nil {
+			return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: `the response has no "value" array of events`}
+		}
+		for i, ev := range page.value {
+			if ev == nil {
+				return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("value[%d] is null", i)}
+			}
+			if _, removed := ev.GetAdditionalData()["@removed"]; removed {
+				id := deref(ev.GetId())
+				if id == "" {
+					return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("value[%d] is @removed but has no id", i)}
+				}
+				delete(byID, id)
+				continue
+			}
+			a, err := toAppointment(ev)
+			if err != nil {
+				return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("value[%d]", i), Err: err}
+			}
+			byID[a.ID] = a // an event moved out of the window is dropped by inWindow below
+		}
+		next, deltaLink := page.GetOdataNextLink(), page.GetOdataDeltaLink()
+		switch {
+		case next != nil && *next != "":
+			if ri, err = s.nextRequest(op, ri, next); err != nil {
+				return calsync.Delta{}, err
+			}
+		case deltaLink != nil && *deltaLink != "":
+			if _, err := s.parseLink(*deltaLink); err != nil {
+				return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: "@odata.deltaLink", Err: err}
+			}
+			return calsync.Delta{From: from, To: to, Link: *deltaLink, Appointments: inWindow(byID, from, to)}, nil
+		default:
+			return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: "the last page has neither @odata.nextLink nor @odata.deltaLink"}
+		}
+	}
+}
+
+// nextRequest builds the request for a page's @odata.nextLink (nil when there is none), with
+// the same headers as the page before: Graph forgets the Prefer headers between pages.
+func (s *Source) nextRequest(op string, prev *abs.RequestInformation, next *string) (*abs.RequestInformation, error) {
+	if next == nil || *next == "" {
+		return nil, nil
+	}
+	u, err := s.parseLink(*next)
+	if err != nil {
+		return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: "@odata.nextLink", Err: err}
+	}
+	if cur, err := prev.GetUri(); err == nil && cur.String() == u.String() {
+		return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: "@odata.nextLink points back to the same page"}
+	}
+	return linkRequest(u), nil
+}
+
+// linkRequest is a GET of a link Graph handed out (nextLink, deltaLink), sent as is.
+func linkRequest(u *url.URL) *abs.RequestInformation {
+	ri := abs.NewRequestInformation()
+	ri.Method = abs.GET
+	ri.SetUri(*u)
+	return ri
+}
+
+// parseLink accepts a nextLink or deltaLink only under the configured Graph URL, so a payload
+// cannot send caltray (and a token provider less careful than StaticToken) to another host.
+func (s *Source) parseLink(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return nil, fmt.Errorf("%q is not an absolute URL", clip(raw, 80))
+	}
+	if !sameOrigin(u, s.base) || !strings.HasPrefix(u.Path, s.base.Path+"/") {
+		return nil, fmt.Errorf("link to %s://%s%s is outside the Graph URL %s; refusing to follow it", u.Scheme, u.Host, clip(u.Path, 40), s.base)
+	}
+	return u, nil
+}
+
+// checkWindow rejects a window the caller got wrong.
+func checkWindow(from, to time.Time) error {
+	if from.IsZero() || to.IsZero() {
+		return errors.New("graph: the sync window has no start or end")
+	}
+	if !to.After(from) {
+		return fmt.Errorf("graph: the sync window ends (%s) before it starts (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// formatWindow writes a window bound for Graph in UTC whole seconds, rounding the end up so the
+// window never shrinks.
+func formatWindow(t time.Time, roundUp bool) string {
+	t = t.UTC()
+	if r := t.Truncate(time.Second); roundUp && !r.Equal(t) {
+		t = r.Add(time.Second)
+	} else {
+		t = r
+	}
+	return t.Format("2006-01-02T15:04:05Z")
+}
+
+// allDaySlack widens the window for all-day events, which are dates: the window's instants fall
+// on different dates in different zones (UTC-12 to UTC+14), and Graph decides by the user's.
+const allDaySlack = 14 * time.Hour
+
+// inWindow returns the appointments overlapping [from, to), sorted by start, then end, then id.
+func inWindow(byID map[string]calsync.Appointment, from, to time.Time) []calsync.Appointment {
+	out := make([]calsync.Appointment, 0, len(byID))
+	for _, a := range byID {
+		lo, hi := from, to
+		if a.AllDay {
+			lo, hi = from.Add(-allDaySlack), to.Add(allDaySlack)
+		}
+		overlaps := a.Start.Before(hi) && (a.End.After(lo) || (a.End.Equal(a.Start) && !a.Start.Before(lo)))
+		if overlaps {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		if !a.End.Equal(b.End) {
+			return a.End.Before(b.End)
+		}
+		return a.ID < b.ID
+	})
+	return out
+}
+
+// deltaPage is a page of calendarView/delta: msgraph-sdk-go declares its type in the users
+// package, which caltray must not import (build cost), so this mirrors it over the models.
+type deltaPage struct {
+	models.BaseDeltaFunctionResponse
+	value []models.Eventable
+}
+
+func createDeltaPage(absser.ParseNode) (absser.Parsable, error) {
+	return &deltaPage{BaseDeltaFunctionResponse: *models.NewBaseDeltaFunctionResponse()}, nil
+}
+
+// GetFieldDeserializers adds "value" to the base response's @odata links.
+func (p *deltaPage) GetFieldDeserializers() map[string]func(absser.ParseNode) error {
+	fields := p.BaseDeltaFunctionResponse.GetFieldDeserializers()
+	fields["value"] = func(n absser.ParseNode) error {
+		vals, err := n.GetCollectionOfObjectValues(models.CreateEventFromDiscriminatorValue)
+		if err != nil {
+			return err
+		}
+		if vals == nil {
+			return nil // "value": null is as unusable as no value; delta reports it
+		}
+		p.value = make([]models.Eventable, len(vals))
+		for i, v := range vals {
+			if ev, ok := v.(models.Eventable); ok {
+				p.value[i] = ev
+			}
+		}
+		return nil
+	}
+	return fields
+}
