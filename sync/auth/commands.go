@@ -1,0 +1,103 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/microsoft/kiota-abstractions-go/authentication"
+	kiotaazure "github.com/microsoft/kiota-authentication-azure-go"
+)
+
+// RegisterFlags adds the sign-in settings to fs: --client-id (default $CALTRAY_CLIENT_ID),
+// --tenant and --authority. The Graph URL is main's --graph-url; copy it into cfg.GraphURL.
+func RegisterFlags(fs *flag.FlagSet, cfg *Config) {
+	fs.StringVar(&cfg.ClientID, "client-id", os.Getenv(ClientIDEnv),
+		"Application (client) ID of caltray's app registration in Microsoft Entra ID (needed by signin; later commands read it from the account record)")
+	fs.StringVar(&cfg.Tenant, "tenant", "",
+		`tenant to sign in to: "organizations" (default, any work or school account), "common", a tenant ID or a domain`)
+	fs.StringVar(&cfg.Authority, "authority", "",
+		"identity platform URL, default "+DefaultAuthority+" (sovereign clouds: e.g. https://login.microsoftonline.us/ with --graph-url https://graph.microsoft.us/v1.0)")
+}
+
+// SignIn is `caltray signin [--device-code]`: it signs in and saves the sign-in in the OS keyring.
+// Without a keyring it stops before asking the user anything, with an error that names the
+// cause and the fix and matches calsync.ErrNoKeyring: a sign-in this process cannot keep would
+// be lost when it exits. Errors about the settings match ErrBadConfig.
+func SignIn(ctx context.Context, cfg Config, out io.Writer, deviceCode bool) error {
+	if _, err := cfg.check(true); err != nil {
+		return err // before Open: signin needs a client ID, the other commands do not
+	}
+	s, err := Open(cfg)
+	if err != nil {
+		return err
+	}
+	return s.signIn(ctx, out, deviceCode, true)
+}
+
+// SignOut is `caltray signout`: it removes every token and the account record.
+func SignOut(ctx context.Context, cfg Config, out io.Writer) error {
+	s, err := Open(cfg)
+	if err != nil {
+		return err
+	}
+	a := s.Account()
+	if err := s.SignOut(ctx); err != nil {
+		return fmt.Errorf("caltray signout: %w", err)
+	}
+	if a == nil {
+		fmt.Fprintln(out, "Nobody was signed in; no sign-in is saved now.")
+		return nil
+	}
+	fmt.Fprintf(out, "Signed out %s: the tokens are gone from the OS keyring and the account record is removed.\n", a.Username)
+	return nil
+}
+
+// WhoAmI is `caltray whoami`: it prints the signed-in account (name, UPN, tenant) or says that
+// nobody is signed in. It reads only the account record: no network, no keyring.
+func WhoAmI(cfg Config, out io.Writer) error {
+	s, err := Open(cfg)
+	if err != nil {
+		return err
+	}
+	a := s.Account()
+	if a == nil {
+		s.mu.Lock()
+		stop := s.stop
+		s.mu.Unlock()
+		if stop != nil {
+			return stop // a damaged record: say so rather than "nobody"
+		}
+		fmt.Fprintln(out, "Nobody is signed in. Run caltray signin.")
+		return nil
+	}
+	name := a.Name
+	if name == "" {
+		name = "(no display name)"
+	}
+	fmt.Fprintf(out, "name:      %s\nuser:      %s\ntenant:    %s\nclient ID: %s\nauthority: %s (tenant setting %s)\n",
+		name, a.Username, a.TenantID, a.ClientID, a.AuthorityURL, a.Tenant)
+	return nil
+}
+
+// Provider returns the kiota authentication provider the Graph source sends its requests
+// through: tokens from cred for caltray's scopes on graphURL, attached only to requests for the
+// host of graphURL (kiota's Azure provider sends none to any other host, silently).
+func Provider(cred azcore.TokenCredential, graphURL string) (authentication.AuthenticationProvider, error) {
+	if cred == nil {
+		return nil, errors.New("auth: Provider needs a credential")
+	}
+	g, err := checkGraphURL(graphURL)
+	if err != nil {
+		return nil, err
+	}
+	p, err := kiotaazure.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, scopes(g), []string{g.Hostname()})
+	if err != nil {
+		return nil, fmt.Errorf("auth: Graph authentication provider: %w", err)
+	}
+	return p, nil
+}

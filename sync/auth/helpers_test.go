@@ -1,0 +1,203 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"caltray/sync/fakegraph"
+)
+
+// testClientID is the app registration the fake identity platform knows.
+const testClientID = "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
+
+// memKeyring is an in-memory Keyring. fail, when set, is returned by every call; block, when
+// set, makes every call wait until it is closed.
+type memKeyring struct {
+	mu      sync.Mutex
+	entries map[[2]string]string
+	fail    error
+	block   chan struct{}
+	calls   int
+}
+
+func newMemKeyring() *memKeyring { return &memKeyring{entries: map[[2]string]string{}} }
+
+func (k *memKeyring) enter() error {
+	k.mu.Lock()
+	k.calls++
+	block, fail := k.block, k.fail
+	k.mu.Unlock()
+	if block != nil {
+		<-block
+	}
+	return fail
+}
+
+func (k *memKeyring) Get(service, entry string) (string, error) {
+	if err := k.enter(); err != nil {
+		return "", err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.entries[[2]string{service, entry}]
+	if !ok {
+		return "", ErrNotFound
+	}
+	return v, nil
+}
+
+func (k *memKeyring) Set(service, entry, secret string) error {
+	if err := k.enter(); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.entries[[2]string{service, entry}] = secret
+	return nil
+}
+
+func (k *memKeyring) Delete(service, entry string) error {
+	if err := k.enter(); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.entries[[2]string{service, entry}]; !ok {
+		return ErrNotFound
+	}
+	delete(k.entries, [2]string{service, entry})
+	return nil
+}
+
+func (k *memKeyring) callCount() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.calls
+}
+
+func (k *memKeyring) len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.entries)
+}
+
+// offsetClock is the fake identity platform's clock: real time plus an offset the test moves.
+type offsetClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *offsetClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *offsetClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// world is a fake Graph with its identity platform on loopback TLS.
+type world struct {
+	srv   *fakegraph.Server
+	id    *fakegraph.Identity
+	clock *offsetClock
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	clock := &offsetClock{}
+	id := fakegraph.NewIdentity(fakegraph.IdentityOptions{ClientID: testClientID, Now: clock.Now})
+	srv, err := fakegraph.NewTLS(fakegraph.Options{Authorize: id.Authorize, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id.Mount(srv)
+	t.Cleanup(srv.Close)
+	return &world{srv: srv, id: id, clock: clock}
+}
+
+// config returns a Config for w with its own directory and the given keyring.
+func (w *world) config(t *testing.T, kr Keyring, log io.Writer) Config {
+	t.Helper()
+	if log == nil {
+		log = io.Discard
+	}
+	client := w.srv.Client()
+	t.Cleanup(client.CloseIdleConnections)
+	return Config{
+		ClientID:       testClientID,
+		Authority:      fakegraph.IdentityAuthority(w.srv),
+		GraphURL:       w.srv.URL(),
+		Dir:            t.TempDir(),
+		Keyring:        kr,
+		KeyringService: "caltray-test-" + strings.ReplaceAll(t.Name(), "/", "-"),
+		HTTPClient:     client,
+		Log:            slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+}
+
+var userCodeRE = regexp.MustCompile(`enter the code ([A-Z]+) to authenticate`)
+
+// approver is the io.Writer SignIn prints the device code message to: it plays the user, who
+// opens the verification page and enters the code there.
+type approver struct {
+	t   *testing.T
+	w   *world
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (a *approver) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.buf.Write(p)
+	m := userCodeRE.FindStringSubmatch(a.buf.String())
+	if m == nil {
+		return len(p), nil
+	}
+	if strings.Contains(a.buf.String(), "[approved]") {
+		return len(p), nil
+	}
+	a.buf.WriteString("[approved]")
+	resp, err := a.w.srv.Client().PostForm(fakegraph.IdentityAuthority(a.w.srv)+"devicelogin", url.Values{"user_code": {m[1]}})
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		return 0, errors.New("devicelogin: " + resp.Status + " " + string(body))
+	}
+	return len(p), nil
+}
+
+func (a *approver) String() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.buf.String()
+}
+
+// signInDeviceCode signs s in with the device code flow, the test playing the user.
+func signInDeviceCode(t *testing.T, w *world, s *Session) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out := &approver{t: t, w: w}
+	if err := s.SignIn(ctx, out, true); err != nil {
+		t.Fatalf("SignIn: %v\noutput: %s", err, out)
+	}
+	return out.String()
+}

@@ -1,0 +1,448 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	calsync "caltray/sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
+	"github.com/pkg/browser"
+)
+
+// A Session is caltray's sign-in for one run: the azcore.TokenCredential the Graph source gets
+// its tokens from, and the sign-in and sign-out that change it. The tray app keeps one for its
+// whole run; each CLI command opens its own. Safe for concurrent use.
+type Session struct {
+	cfg   Config
+	set   settings // cfg's settings, checked; the client ID may be empty until sign-in
+	dir   string
+	store *tokenStore
+	http  *http.Client
+
+	mu        sync.Mutex // serializes token requests: one refresh at a time in this process
+	account   *Account   // nil: nobody signed in
+	loaded    bool       // the account record has been read once
+	recordMod time.Time  // its modification time then (zero: there was none)
+	client    *public.Client
+	stop      error // a sign-in-needed error that no request can fix: returned without asking anyone
+}
+
+// Open prepares a Session from cfg and the account record on disk. It makes no network call
+// and does not touch the keyring; errors match ErrBadConfig.
+func Open(cfg Config) (*Session, error) {
+	set, err := cfg.check(false)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := cfg.dir()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	s := &Session{cfg: cfg, set: set, dir: dir, store: newTokenStore(cfg, dir), http: cfg.HTTPClient}
+	if s.http == nil {
+		s.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloadLocked()
+	return s, nil
+}
+
+// reloadLocked (re)reads the account record if it changed since it was last read: a sign-in or
+// sign-out by another caltray process takes effect here without a restart.
+func (s *Session) reloadLocked() {
+	info, err := os.Stat(filepath.Join(s.dir, accountName))
+	var mod time.Time
+	if err == nil {
+		mod = info.ModTime()
+	}
+	if s.loaded && s.recordMod.Equal(mod) {
+		return
+	}
+	s.loaded, s.recordMod = true, mod
+	s.stop = nil
+	s.client = nil
+	a, err := loadAccount(s.dir)
+	s.account = a
+	switch {
+	case err != nil:
+		s.stop = signInNeeded(err.Error())
+	case a != nil:
+		s.stop = s.mismatchLocked(a)
+	}
+}
+
+// mismatchLocked reports settings given now that differ from those the account signed in with.
+func (s *Session) mismatchLocked(a *Account) error {
+	var what string
+	switch {
+	case s.set.clientID != "" && !strings.EqualFold(s.set.clientID, a.ClientID):
+		what = fmt.Sprintf("client ID %s, but --client-id is %s", a.ClientID, s.set.clientID)
+	case s.cfg.Tenant != "" && !strings.EqualFold(s.set.tenant, a.Tenant):
+		what = fmt.Sprintf("tenant %s, but --tenant is %s", a.Tenant, s.set.tenant)
+	case s.cfg.Authority != "" && s.set.authority != a.AuthorityURL:
+		what = fmt.Sprintf("authority %s, but --authority is %s", a.AuthorityURL, s.set.authority)
+	default:
+		return nil
+	}
+	return signInNeeded(fmt.Sprintf("%s signed in with %s; run caltray signin to sign in with the new settings", a.Username, what))
+}
+
+// A SignInError says caltray needs the user to sign in (again) and why. It matches
+// calsync.ErrSignInNeeded, and calsync.ErrNoKeyring when the missing keyring is the reason.
+type SignInError struct {
+	Reason string
+	Err    error // the keyring error or the identity platform's answer behind it, if any
+}
+
+func (e *SignInError) Error() string { return "sign-in needed: " + e.Reason }
+
+// Unwrap lets errors.Is match calsync.ErrSignInNeeded and what caused it.
+func (e *SignInError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{calsync.ErrSignInNeeded}
+	}
+	return []error{calsync.ErrSignInNeeded, e.Err}
+}
+
+func signInNeeded(reason string) error { return &SignInError{Reason: reason} }
+
+// GetToken returns an access token for opts.Scopes (default: caltray's Graph scopes) without
+// user interaction: from the token cache, or by redeeming the refresh token. When only the user
+// can help (nobody signed in, the refresh token expired or was revoked) the error matches
+// calsync.ErrSignInNeeded, and later calls return it at once without asking the identity
+// platform again, until someone signs in.
+func (s *Session) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloadLocked()
+	if s.stop != nil {
+		return azcore.AccessToken{}, s.stop
+	}
+	if s.account == nil {
+		return azcore.AccessToken{}, signInNeeded("nobody is signed in; run caltray signin")
+	}
+	client, err := s.clientLocked()
+	if err != nil {
+		return azcore.AccessToken{}, err
+	}
+	sc := opts.Scopes
+	if len(sc) == 0 {
+		sc = scopes(s.set.graph)
+	}
+	ar, err := client.AcquireTokenSilent(ctx, sc, public.WithSilentAccount(s.account.msal()), public.WithClaims(opts.Claims))
+	if err != nil {
+		return azcore.AccessToken{}, s.silentErrLocked(ctx, err)
+	}
+	return azcore.AccessToken{Token: ar.AccessToken, ExpiresOn: ar.ExpiresOn.UTC(), RefreshOn: ar.Metadata.RefreshOn.UTC()}, nil
+}
+
+// clientLocked returns the MSAL client for the signed-in account's settings.
+func (s *Session) clientLocked() (*public.Client, error) {
+	if s.client != nil {
+		return s.client, nil
+	}
+	set := s.set
+	set.clientID, set.authority, set.tenant = s.account.ClientID, s.account.AuthorityURL, s.account.Tenant
+	c, err := s.newClient(set)
+	if err != nil {
+		return nil, err
+	}
+	s.client = c
+	return c, nil
+}
+
+// newClient makes an MSAL public client whose cache is the keyring-backed store. It asks for
+// CAE-capable tokens (client capability CP1), as the Graph SDK's authentication provider
+// requests them; a claims challenge then bypasses the cached token.
+func (s *Session) newClient(set settings) (*public.Client, error) {
+	opts := []public.Option{
+		public.WithAuthority(set.authority + set.tenant),
+		public.WithCache(s.store),
+		public.WithHTTPClient(s.http),
+		public.WithClientCapabilities([]string{"CP1"}),
+	}
+	u, _ := url.Parse(set.authority) // checked by settings
+	if !microsoftHosts[u.Hostname()] {
+		opts = append(opts, public.WithInstanceDiscovery(false))
+	}
+	c, err := public.New(set.clientID, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	return &c, nil
+}
+
+// oauthError is the identity platform's error body.
+type oauthError struct {
+	Code        string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// oauthErrorOf extracts the identity platform's answer from an MSAL error, if it is one. MSAL
+// keeps the body in the response, except where it read it itself (device code polling); the
+// error text quotes the body too, so that is the fallback.
+func oauthErrorOf(err error) (oauthError, bool) {
+	var oe oauthError
+	var ce msalerrors.CallErr
+	if !errors.As(err, &ce) {
+		return oe, false
+	}
+	var body []byte
+	if ce.Resp != nil && ce.Resp.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(ce.Resp.Body, 1<<20))
+		ce.Resp.Body = io.NopCloser(bytes.NewReader(body)) // leave it readable for anyone after us
+	}
+	if json.Unmarshal(body, &oe) != nil || oe.Code == "" {
+		msg := ce.Error()
+		i := strings.IndexByte(msg, '{')
+		if i < 0 || json.Unmarshal([]byte(msg[i:]), &oe) != nil || oe.Code == "" {
+			return oauthError{}, false
+		}
+	}
+	// Entra appends trace and correlation IDs on further lines: the first line says it all.
+	oe.Description, _, _ = strings.Cut(oe.Description, "\n")
+	oe.Description = strings.TrimSpace(oe.Description)
+	return oe, true
+}
+
+// needsUser lists the identity platform's errors that only a new interactive sign-in fixes.
+var needsUser = map[string]bool{
+	"invalid_grant":        true, // refresh token expired, revoked, or password changed
+	"interaction_required": true, // MFA or a conditional access policy wants the user
+	"consent_required":     true,
+	"login_required":       true,
+	"invalid_client":       true, // the app registration changed: a new sign-in will say how
+	"unauthorized_client":  true,
+}
+
+// silentErrLocked turns a failed silent request into the error GetToken returns.
+func (s *Session) silentErrLocked(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("get a token: %w", err)
+	}
+	if oe, ok := oauthErrorOf(err); ok {
+		if needsUser[oe.Code] {
+			// Sticky: asking again with the same refresh token would get the same answer.
+			s.stop = &SignInError{Reason: fmt.Sprintf("the identity platform no longer accepts %s's saved sign-in (%s: %s); run caltray signin",
+				s.account.Username, oe.Code, oe.Description)}
+			return s.stop
+		}
+		return fmt.Errorf("get a token from the identity platform: %s: %s", oe.Code, oe.Description)
+	}
+	if ke := s.store.memoryOnly(); ke != nil {
+		return &SignInError{Reason: "no saved sign-in can be read without the OS keyring; sign in again for this run", Err: ke}
+	}
+	if strings.Contains(err.Error(), "no token found") || strings.Contains(err.Error(), "access token is expired") {
+		// MSAL has no refresh token for the account: the cache is empty, unreadable or was
+		// cleared by a sign-out elsewhere. Nothing on the network can fix that.
+		reason := "no saved sign-in for " + s.account.Username + "; run caltray signin"
+		if rf := s.store.readFailure(); rf != nil {
+			return &SignInError{Reason: reason, Err: rf}
+		}
+		return signInNeeded(reason)
+	}
+	return fmt.Errorf("get a token: %w", err)
+}
+
+// Account returns a copy of the signed-in account's record, nil if nobody is signed in.
+func (s *Session) Account() *Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloadLocked()
+	if s.account == nil {
+		return nil
+	}
+	a := *s.account
+	return &a
+}
+
+// State says whether tokens come silently, for the snapshot and the tray menu, with what to do
+// when they do not.
+func (s *Session) State() (calsync.AuthState, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloadLocked()
+	ke := s.store.memoryOnly()
+	switch {
+	case s.stop != nil:
+		return calsync.AuthSignInNeeded, s.stop.Error()
+	case s.account == nil:
+		return calsync.AuthSignedOut, "Nobody is signed in: run caltray signin, or choose Sign in from the tray menu."
+	case ke != nil:
+		return calsync.AuthNoKeyring, "Signed in for this run only: " + ke.Error() + " caltray will ask you to sign in again next time."
+	}
+	return calsync.AuthOK, ""
+}
+
+// SignIn signs the user in interactively: in the system browser (authorization code with PKCE,
+// redirected to http://localhost on a free port), or with a device code printed to out. The
+// settings are cfg's, falling back to the signed-in account's. Progress and the result go to out.
+// Without a keyring the sign-in holds for this Session only, and out says so.
+func (s *Session) SignIn(ctx context.Context, out io.Writer, deviceCode bool) error {
+	return s.signIn(ctx, out, deviceCode, false)
+}
+
+// signIn is SignIn; with needKeyring it fails before asking the user anything if the keyring
+// cannot keep the sign-in.
+func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKeyring bool) error {
+	set, err := s.signInSettings()
+	if err != nil {
+		return err
+	}
+	s.store.signingIn(true)
+	defer s.store.signingIn(false)
+	if err := s.store.probe(ctx); err != nil {
+		if needKeyring {
+			return err
+		}
+		fmt.Fprintf(out, "Warning: %v\nYou will be signed in for this run only.\n", err)
+	}
+	client, err := s.newClient(set)
+	if err != nil {
+		return err
+	}
+	sc := scopes(set.graph)
+	var ar public.AuthResult
+	if deviceCode {
+		dc, err := client.AcquireTokenByDeviceCode(ctx, sc)
+		if err != nil {
+			return signInFailed(err)
+		}
+		fmt.Fprintln(out, dc.Result.Message)
+		ar, err = dc.AuthenticationResult(ctx)
+		if err != nil {
+			return signInFailed(err)
+		}
+	} else {
+		open := s.cfg.OpenBrowser
+		if open == nil {
+			open = browser.OpenURL
+		}
+		ar, err = client.AcquireTokenInteractive(ctx, sc,
+			public.WithRedirectURI("http://localhost"),
+			public.WithOpenURL(func(u string) error {
+				fmt.Fprintf(out, "Sign in with Microsoft in your browser. If it does not open, go to:\n%s\n", u)
+				if err := open(u); err != nil {
+					return fmt.Errorf("open the browser: %w; on a machine without a browser run caltray signin --device-code", err)
+				}
+				return nil
+			}))
+		if err != nil {
+			return signInFailed(err)
+		}
+	}
+	acct := accountFrom(ar, set.clientID, set)
+	s.forgetOthers(ctx, client, acct)
+	persisted := s.store.memoryOnly() == nil
+	if persisted {
+		if err := s.store.lastSaveErr(); err != nil {
+			return fmt.Errorf("signed in as %s, but the sign-in could not be saved: %w", acct.Username, err)
+		}
+		if err := saveAccount(s.dir, acct); err != nil {
+			return fmt.Errorf("signed in as %s, but the account record could not be saved: %w", acct.Username, err)
+		}
+	}
+	s.mu.Lock()
+	s.account, s.client, s.stop = acct, client, nil
+	if info, err := os.Stat(filepath.Join(s.dir, accountName)); err == nil && persisted {
+		s.recordMod = info.ModTime()
+	}
+	s.mu.Unlock()
+	fmt.Fprintf(out, "Signed in as %s.\n", describe(acct))
+	if !persisted {
+		fmt.Fprintln(out, "The sign-in is kept in memory for this run only: caltray will ask you to sign in again next time.")
+	}
+	return nil
+}
+
+// signInSettings are the settings a sign-in uses: cfg's, and the signed-in account's where cfg
+// gives none (the tray's "Sign in again" needs no flags).
+func (s *Session) signInSettings() (settings, error) {
+	s.mu.Lock()
+	a := s.account
+	s.mu.Unlock()
+	cfg := s.cfg
+	if a != nil {
+		if cfg.ClientID == "" {
+			cfg.ClientID = a.ClientID
+		}
+		if cfg.Tenant == "" {
+			cfg.Tenant = a.Tenant
+		}
+		if cfg.Authority == "" {
+			cfg.Authority = a.AuthorityURL
+		}
+	}
+	return cfg.check(true)
+}
+
+// forgetOthers removes other accounts' tokens from the cache: caltray keeps one account.
+func (s *Session) forgetOthers(ctx context.Context, client *public.Client, keep *Account) {
+	accounts, err := client.Accounts(ctx)
+	if err != nil {
+		return
+	}
+	for _, a := range accounts {
+		if a.HomeAccountID != keep.HomeAccountID {
+			if err := client.RemoveAccount(ctx, a); err != nil {
+				s.cfg.log().Warn("auth: could not remove another account's tokens", "account", a.PreferredUsername, "err", err)
+			}
+		}
+	}
+}
+
+// signInFailed words an interactive sign-in's failure.
+func signInFailed(err error) error {
+	if oe, ok := oauthErrorOf(err); ok {
+		hint := ""
+		switch oe.Code {
+		case "unauthorized_client", "invalid_client":
+			hint = " Check --client-id and that the app registration allows public client flows (README: \"Register caltray in Microsoft Entra ID\")."
+		case "invalid_scope", "consent_required":
+			hint = " The app registration needs the delegated permissions Calendars.Read, User.Read and offline_access, with consent."
+		case "invalid_tenant":
+			hint = " Check --tenant."
+		case "authorization_declined":
+			hint = " The sign-in was declined."
+		case "expired_token":
+			hint = " The code expired before it was entered; run caltray signin --device-code again."
+		}
+		return fmt.Errorf("sign-in failed: %s: %s.%s", oe.Code, strings.TrimSuffix(oe.Description, "."), hint)
+	}
+	return fmt.Errorf("sign-in failed: %w", err)
+}
+
+// SignOut forgets the sign-in: the cache key in the keyring, the sealed cache and the account
+// record, and the tokens this Session holds in memory.
+func (s *Session) SignOut(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errs := []error{s.store.clear(ctx), removeAccount(s.dir)}
+	s.account, s.client, s.stop, s.loaded = nil, nil, nil, false
+	return errors.Join(errs...)
+}
+
+// describe names an account as whoami and sign-in print it.
+func describe(a *Account) string {
+	name := a.Username
+	if a.Name != "" {
+		name = a.Name + " <" + a.Username + ">"
+	}
+	return fmt.Sprintf("%s (tenant %s)", name, a.TenantID)
+}

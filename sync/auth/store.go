@@ -1,0 +1,384 @@
+package auth
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
+)
+
+const (
+	keyEntry     = "token-cache-key"     // the keyring entry holding the cache key
+	sealedName   = "tokencache.sealed"   // the sealed cache, next to the account record
+	sealedMagic  = "CTK1"                // file format version
+	tempPrefix   = ".tokencache-"        // temporary files of an unfinished write
+	emptyCache   = "{}"                  // what MSAL's cache unmarshals to "no tokens"
+	keySize      = 32                    // AES-256
+	maxCacheSize = 16 << 20              // a sealed cache larger than this is not ours
+	sealedAAD    = "caltray token cache" // binds a sealed file to its purpose and service
+)
+
+// errNoKey says no cache key is in the keyring: nobody signed in, or someone signed out.
+var errNoKey = errors.New("no token cache key in the keyring")
+
+// errUnreadable says the sealed cache exists but cannot be opened with the keyring's key.
+var errUnreadable = errors.New("the saved sign-in cannot be read")
+
+// tokenStore is MSAL's cache.ExportReplace for caltray: MSAL's serialized cache sealed with
+// AES-256-GCM in a 0600 file, the key in the OS keyring. Writes go to a temporary file that
+// replaces the old one by rename, so readers (this process or another caltray) always see a
+// whole cache, and an interrupted write leaves the previous one in place.
+//
+// When the keyring fails, the store turns memory-only for the rest of the run: Replace and
+// Export do nothing and MSAL keeps its tokens in memory. Nothing unsealed ever reaches the disk.
+type tokenStore struct {
+	kr      Keyring
+	service string
+	dir     string
+	timeout time.Duration
+	log     *slog.Logger
+
+	// signInTimeout replaces timeout while the user signs in (and may answer an unlock prompt).
+	signInTimeout time.Duration
+
+	mu       sync.Mutex
+	memOnly  error         // the KeyringError that turned the store memory-only; nil while it persists
+	newKey   bool          // a missing key may be created: only while the user signs in
+	current  time.Duration // the keyring deadline in force: timeout or signInTimeout
+	saveErr  error         // the last Export's failure, nil after a success
+	readFail error         // the last Replace found a cache it could not open
+}
+
+func newTokenStore(c Config, dir string) *tokenStore {
+	s := &tokenStore{
+		kr: c.keyring(), service: c.keyringService(), dir: dir,
+		timeout: c.keyringTimeout(), signInTimeout: SignInKeyringTimeout, log: c.log(),
+	}
+	if c.KeyringTimeout > 0 {
+		s.signInTimeout = c.KeyringTimeout // a caller that chose a deadline keeps it
+	}
+	s.current = s.timeout
+	return s
+}
+
+func (s *tokenStore) path() string { return filepath.Join(s.dir, sealedName) }
+
+// Replace loads the stored cache into MSAL's (an empty one if nothing usable is stored, so a
+// sign-out in another process takes effect here too).
+func (s *tokenStore) Replace(ctx context.Context, u cache.Unmarshaler, _ cache.ReplaceHints) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.memOnly != nil {
+		return nil
+	}
+	blob, err := s.loadLocked(ctx)
+	s.readFail = nil
+	switch {
+	case s.toMemory(err):
+		return nil
+	case errors.Is(err, errUnreadable):
+		// Not fatal: the user signs in again and the next write replaces the file.
+		s.readFail = err
+		s.log.Warn("auth: ignoring the saved sign-in", "reason", err)
+		blob = nil
+	case err != nil:
+		return err
+	}
+	if blob == nil {
+		blob = []byte(emptyCache)
+	}
+	if err := u.Unmarshal(blob); err != nil {
+		// The blob decrypted, so it is ours but from an MSAL that wrote another format.
+		s.log.Warn("auth: ignoring a saved token cache MSAL cannot read", "err", err)
+		return u.Unmarshal([]byte(emptyCache))
+	}
+	return nil
+}
+
+// Export seals MSAL's cache to disk. A failure to write is logged and kept for SignIn to report
+// rather than returned: MSAL would otherwise throw away the token it just got.
+func (s *tokenStore) Export(ctx context.Context, m cache.Marshaler, _ cache.ExportHints) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.memOnly != nil {
+		return nil
+	}
+	blob, err := m.Marshal()
+	if err != nil {
+		return fmt.Errorf("serialize the token cache: %w", err)
+	}
+	err = s.saveLocked(ctx, blob)
+	s.saveErr = nil
+	switch {
+	case s.toMemory(err):
+	case errors.Is(err, errNoKey):
+		// Signed out (in another caltray) since this process loaded the cache: the sign-out wins.
+		s.log.Info("auth: not saving tokens: the sign-in was removed in the meantime")
+		s.saveErr = err
+	case err != nil:
+		s.log.Warn("auth: could not save the sign-in", "err", err)
+		s.saveErr = err
+	}
+	return nil
+}
+
+// toMemory switches the store to memory-only if err is a keyring failure, and reports whether.
+func (s *tokenStore) toMemory(err error) bool {
+	var ke *KeyringError
+	if !errors.As(err, &ke) {
+		return false
+	}
+	s.memOnly = ke
+	s.log.Warn("auth: keeping tokens in memory for this run only; caltray will ask you to sign in again next time", "reason", ke.Error())
+	return true
+}
+
+// memoryOnly returns the keyring error that made the store memory-only, or nil.
+func (s *tokenStore) memoryOnly() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.memOnly
+}
+
+// signingIn marks the start (or end) of an interactive sign-in: only then may a write create
+// the cache key, and keyring calls wait longer.
+func (s *tokenStore) signingIn(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.newKey = on
+	s.current = s.timeout
+	if on {
+		s.current = s.signInTimeout
+	}
+}
+
+// readFailure returns why the last Replace could not read the saved cache, or nil.
+func (s *tokenStore) readFailure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readFail
+}
+
+func (s *tokenStore) lastSaveErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saveErr
+}
+
+// probe checks that the keyring answers, and turns the store memory-only if it does not.
+func (s *tokenStore) probe(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.memOnly != nil {
+		return s.memOnly
+	}
+	_, err := s.keyLocked(ctx)
+	if s.toMemory(err) {
+		return s.memOnly
+	}
+	return nil
+}
+
+// keyLocked reads the cache key; errNoKey if there is none (or only a damaged one).
+func (s *tokenStore) keyLocked(ctx context.Context) ([]byte, error) {
+	enc, err := keyringCall(ctx, s.current, "read", func() (string, error) { return s.kr.Get(s.service, keyEntry) })
+	if errors.Is(err, ErrNotFound) {
+		return nil, errNoKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	key, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil || len(key) != keySize {
+		s.log.Warn("auth: the token cache key in the keyring is damaged; sign in again to replace it")
+		return nil, errNoKey
+	}
+	return key, nil
+}
+
+// loadLocked returns the stored cache, nil if none is stored.
+func (s *tokenStore) loadLocked(ctx context.Context) ([]byte, error) {
+	key, err := s.keyLocked(ctx)
+	if errors.Is(err, errNoKey) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := os.ReadFile(s.path())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the saved sign-in: %w", err)
+	}
+	blob, err := open(key, sealed, s.service)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is %v (it was written with another key, or damaged)", errUnreadable, s.path(), err)
+	}
+	return blob, nil
+}
+
+// saveLocked seals blob under the keyring's key, creating the key only if allowed.
+func (s *tokenStore) saveLocked(ctx context.Context, blob []byte) error {
+	key, err := s.keyLocked(ctx)
+	if errors.Is(err, errNoKey) && s.newKey {
+		key = make([]byte, keySize)
+		rand.Read(key) // never fails
+		enc := base64.StdEncoding.EncodeToString(key)
+		_, err = keyringCall(ctx, s.current, "write", func() (struct{}, error) {
+			return struct{}{}, s.kr.Set(s.service, keyEntry, enc)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	sealed, err := seal(key, blob, s.service)
+	if err != nil {
+		return err
+	}
+	// A write in flight in another caltray takes milliseconds; older temporaries are leftovers.
+	removeTemps(s.dir, time.Minute)
+	return writeFileAtomic(s.dir, sealedName, sealed)
+}
+
+// clear removes the cache key from the keyring and the sealed cache from the disk.
+func (s *tokenStore) clear(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	if s.memOnly == nil {
+		_, err := keyringCall(ctx, s.current, "delete", func() (struct{}, error) {
+			return struct{}{}, s.kr.Delete(s.service, keyEntry)
+		})
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	if err := os.Remove(s.path()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("remove the saved sign-in: %w", err))
+	}
+	removeTemps(s.dir, 0)
+	return errors.Join(errs...)
+}
+
+// seal encrypts blob: magic, nonce, then AES-256-GCM ciphertext with the service as extra data.
+func seal(key, blob []byte, service string) ([]byte, error) {
+	gcm, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, len(sealedMagic)+gcm.NonceSize(), len(sealedMagic)+gcm.NonceSize()+len(blob)+gcm.Overhead())
+	copy(out, sealedMagic)
+	rand.Read(out[len(sealedMagic):]) // never fails
+	nonce := out[len(sealedMagic):]
+	return gcm.Seal(out, nonce, blob, []byte(sealedAAD+"|"+service)), nil
+}
+
+// open reverses seal.
+func open(key, sealed []byte, service string) ([]byte, error) {
+	gcm, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	head := len(sealedMagic) + gcm.NonceSize()
+	switch {
+	case len(sealed) > maxCacheSize:
+		return nil, errors.New("too large")
+	case len(sealed) < head+gcm.Overhead() || string(sealed[:len(sealedMagic)]) != sealedMagic:
+		return nil, errors.New("not a sealed token cache")
+	}
+	blob, err := gcm.Open(nil, sealed[len(sealedMagic):head], sealed[head:], []byte(sealedAAD+"|"+service))
+	if err != nil {
+		return nil, errors.New("not sealed with the keyring's key")
+	}
+	return blob, nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("token cache key: %w", err)
+	}
+	return cipher.NewGCM(block)
+}
+
+// testHookBeforeRename, when set by a test, runs after the temporary file is written and synced
+// and before it replaces the old file; an error aborts the write there, as a crash would.
+var testHookBeforeRename func() error
+
+// writeFileAtomic replaces dir/name with data: a 0600 temporary file in dir, synced, renamed
+// over the old file, and the directory synced, so the file is always either old or new.
+func writeFileAtomic(dir, name string, data []byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s for the saved sign-in: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	if err != nil {
+		return fmt.Errorf("save the sign-in: %w", err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	// CreateTemp makes 0600 files already; Chmod states it, whatever the umask did.
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("save the sign-in: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("save the sign-in: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("save the sign-in: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save the sign-in: %w", err)
+	}
+	if testHookBeforeRename != nil {
+		if err := testHookBeforeRename(); err != nil {
+			ok = true // leave the temporary file behind, as a crash would
+			return err
+		}
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("save the sign-in: %w", err)
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: not every file system syncs directories
+		d.Close()
+	}
+	return nil
+}
+
+// removeTemps deletes temporary files that interrupted writes left behind, if older than age.
+func removeTemps(dir string, age time.Duration) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), tempPrefix) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) >= age {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
