@@ -3,6 +3,7 @@ package fakegraph
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -76,7 +77,7 @@ type Event struct {
 }
 
 // normalize fills defaults and checks e, so that what the server stores (and renders) is always
-// a valid Graph event. It resolves the zone once and returns it for callers that need it.
+// a valid Graph event; all-day events become midnights of their dates in TimeZone.
 func (e *Event) normalize() error {
 	if e.ID == "" {
 		return errors.New("event has no ID")
@@ -128,7 +129,7 @@ func (e *Event) normalize() error {
 		{"Provider", e.Provider, []string{ProviderUnknown, ProviderTeamsForBusiness, ProviderSkypeForBusiness, ProviderSkypeForConsumer}},
 	}
 	for _, c := range checks {
-		if !contains(c.allowed, c.value) {
+		if !slices.Contains(c.allowed, c.value) {
 			return fmt.Errorf("event %s: %s %q is not one of %q", e.ID, c.field, c.value, c.allowed)
 		}
 	}
@@ -147,13 +148,4 @@ func (e *Event) overlaps(from, to time.Time) bool {
 		return !e.Start.Before(from) && e.Start.Before(to)
 	}
 	return e.Start.Before(to) && e.End.After(from)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

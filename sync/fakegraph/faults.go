@@ -3,6 +3,7 @@ package fakegraph
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -163,7 +164,7 @@ func (s *Server) SetOutage(f Fault) error {
 }
 
 func (f Fault) validate() error {
-	if f.Kind != None && !contains(kindNames(), string(f.Kind)) {
+	if f.Kind != None && !slices.Contains(allKinds, f.Kind) {
 		return fmt.Errorf("unknown fault kind %q (known: %q)", f.Kind, kindNames())
 	}
 	if f.RetryAfter < 0 || f.Delay < 0 {

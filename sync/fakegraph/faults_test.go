@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,33 @@ func TestEveryFaultKind(t *testing.T) {
 	}
 }
 
+// TestThrottledDateOnWholeSecond: a Retry-After date that falls on a whole second is sent as
+// it is, also when the clock's times carry a monotonic reading (as time.Now's do).
+func TestThrottledDateOnWholeSecond(t *testing.T) {
+	wall := time.Now()
+	monotonic := wall.Add(wall.Truncate(time.Second).Add(time.Second).Sub(wall)) // whole second, monotonic kept
+	tests := []struct {
+		name string
+		now  time.Time
+	}{
+		{"plain", refNow},
+		{"with a monotonic reading", monotonic},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t, Options{Now: func() time.Time { return tt.now }, Events: []Event{}})
+			if err := s.Fail(Fault{Kind: ThrottledDate, RetryAfter: 2 * time.Second}); err != nil {
+				t.Fatal(err)
+			}
+			resp, _ := do(t, s, nil, viewURL(s, refNow, refNow.Add(time.Hour)))
+			want := tt.now.Add(2 * time.Second).UTC().Format(http.TimeFormat)
+			if got := resp.Header.Get("Retry-After"); resp.StatusCode != 429 || got != want {
+				t.Errorf("%d, Retry-After %q, want 429 and %q", resp.StatusCode, got, want)
+			}
+		})
+	}
+}
+
 func TestResetIsReplayedByNetHTTPOnReusedConnections(t *testing.T) {
 	s := startServer(t, Options{Events: []Event{}})
 	url := viewURL(s, refNow, refNow.Add(time.Hour))
@@ -164,7 +192,7 @@ func TestScriptedQueue(t *testing.T) {
 		statuses = append(statuses, resp.StatusCode)
 		clk.Advance(2 * time.Second)
 	}
-	if want := []int{200, 429, 500, 200}; !equalInts(statuses, want) {
+	if want := []int{200, 429, 500, 200}; !slices.Equal(statuses, want) {
 		t.Errorf("statuses %v, want %v", statuses, want)
 	}
 	if s.Pending() != 0 {
@@ -185,18 +213,6 @@ func TestScriptedQueue(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || s.Pending() != 1 {
 		t.Errorf("unauthenticated request: %d, %d faults left; want 401 and 1", resp.StatusCode, s.Pending())
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestRandomFaults(t *testing.T) {

@@ -128,8 +128,8 @@ func (s *Server) faultError(f Fault) *graphError {
 			message: "Application is over its MailboxConcurrency limit. Please retry again later.", header: retryAfter()}
 	case ThrottledDate:
 		at := s.now().Add(f.retryAfter())
-		if at.Truncate(time.Second) != at {
-			at = at.Truncate(time.Second).Add(time.Second)
+		if whole := at.Truncate(time.Second); !whole.Equal(at) {
+			at = whole.Add(time.Second)
 		}
 		return &graphError{status: http.StatusTooManyRequests, code: "TooManyRequests",
 			message: "Application is over its MailboxConcurrency limit. Please retry again later.",
@@ -329,8 +329,9 @@ func parseDateTime(s string) (time.Time, error) {
 }
 
 // pageSize and the Preference-Applied header follow from $top and Prefer: odata.maxpagesize.
+// top comes from the query or from a $skiptoken (decoded JSON): anything below 1 means none.
 func pageSize(top int, prefs map[string]string, applied *[]string) int {
-	size := top
+	size := max(top, 0)
 	if raw, ok := prefs["odata.maxpagesize"]; ok {
 		if n, err := strconv.Atoi(raw); err == nil && n > 0 {
 			n = min(n, maxPageSize)

@@ -324,6 +324,48 @@ func TestZonesResolve(t *testing.T) {
 			t.Errorf("LoadZone(%q) succeeded", bad)
 		}
 	}
+	// Windows names match in any case (clients send them in Prefer headers), but the cache
+	// holds each zone once, under its own spelling.
+	cached := func() (n int) {
+		zoneCache.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	before := cached()
+	for _, name := range []string{"pacific standard time", "PACIFIC STANDARD TIME", " Pacific Standard Time ", "pACIFIC sTANDARD tIME"} {
+		if loc, err := LoadZone(name); err != nil || loc.String() != "America/Los_Angeles" {
+			t.Errorf("LoadZone(%q) = %v, %v", name, loc, err)
+		}
+	}
+	if after := cached(); after != before {
+		t.Errorf("the zone cache grew from %d to %d entries for spellings of one cached zone", before, after)
+	}
+}
+
+func TestPageSize(t *testing.T) {
+	tests := []struct {
+		top         int
+		maxPageSize string // "" sends none
+		want        int
+	}{
+		{0, "", defaultPageSize},
+		{-5, "", defaultPageSize}, // only a forged $skiptoken can carry it; never a panic
+		{25, "", 25},
+		{25, "10", 10},
+		{10, "25", 10},
+		{0, "5000", maxPageSize},
+		{0, "-3", defaultPageSize},
+		{0, "x", defaultPageSize},
+	}
+	for _, tt := range tests {
+		prefs := map[string]string{}
+		if tt.maxPageSize != "" {
+			prefs["odata.maxpagesize"] = tt.maxPageSize
+		}
+		var applied []string
+		if got := pageSize(tt.top, prefs, &applied); got != tt.want {
+			t.Errorf("pageSize(%d, %q) = %d, want %d", tt.top, tt.maxPageSize, got, tt.want)
+		}
+	}
 }
 
 func TestBadRequests(t *testing.T) {

@@ -42,8 +42,8 @@ type Options struct {
 	// identity endpoints, which make Graph accept only tokens they issued and that are still
 	// valid). Its error text becomes the message of the 401 body, so it must not quote the token.
 	Authorize func(token string) error
-	// User is the mailbox owner, used as the organizer of the events the user organizes.
-	// Default "Alex Wilber" <AlexW@contoso.onmicrosoft.com>.
+	// UserName and UserAddress are the mailbox owner's, used as the organizer of the
+	// generated events the user organizes. Default "Alex Wilber" <AlexW@contoso.onmicrosoft.com>.
 	UserName, UserAddress string
 }
 

@@ -92,24 +92,14 @@ var WindowsZones = map[string]string{
 }
 
 // zoneCache holds resolved locations: LoadLocation parses tzdata on every call, and the server
-// converts every event of every page.
-var zoneCache gosync.Map // name -> *time.Location
+// converts every event of every page. It is keyed by the name as WindowsZones or tzdata spell
+// it, so that the spellings a client may send (Prefer: outlook.timezone is matched without
+// regard to case) cannot grow it without bound.
+var zoneCache gosync.Map // canonical name -> *time.Location
 
 // LoadZone resolves a zone name the way Graph does: a Windows name from WindowsZones (matched
 // case-insensitively, as Exchange does), "UTC", or an IANA name.
 func LoadZone(name string) (*time.Location, error) {
-	if v, ok := zoneCache.Load(name); ok {
-		return v.(*time.Location), nil
-	}
-	loc, err := loadZone(name)
-	if err != nil {
-		return nil, err
-	}
-	zoneCache.Store(name, loc)
-	return loc, nil
-}
-
-func loadZone(name string) (*time.Location, error) {
 	trimmed := strings.TrimSpace(name)
 	if trimmed == "" || strings.EqualFold(trimmed, "Local") {
 		// "Local" would silently mean the machine's zone, which Graph has no notion of.
@@ -118,21 +108,24 @@ func loadZone(name string) (*time.Location, error) {
 	if strings.EqualFold(trimmed, "UTC") {
 		return time.UTC, nil
 	}
-	iana, ok := WindowsZones[trimmed]
-	if !ok {
+	canonical, iana := trimmed, trimmed
+	if z, ok := WindowsZones[trimmed]; ok {
+		iana = z
+	} else {
 		for win, z := range WindowsZones {
 			if strings.EqualFold(win, trimmed) {
-				iana, ok = z, true
+				canonical, iana = win, z
 				break
 			}
 		}
 	}
-	if !ok {
-		iana = trimmed
+	if v, ok := zoneCache.Load(canonical); ok {
+		return v.(*time.Location), nil
 	}
 	loc, err := time.LoadLocation(iana)
 	if err != nil {
 		return nil, fmt.Errorf("time zone %q is not a Windows or IANA zone name: %w", name, err)
 	}
+	zoneCache.Store(canonical, loc)
 	return loc, nil
 }

@@ -22,26 +22,47 @@ func ValidateBaseURL(raw string) (*url.URL, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, errors.New("graph: the Graph URL is empty" + hint)
 	}
+	shown := redactURL(raw) // a URL someone got wrong may still carry a password or a token
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("graph: the Graph URL %q is not a URL%s", raw, hint)
+		return nil, fmt.Errorf("graph: the Graph URL %q is not a URL%s", shown, hint)
 	}
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
-		return nil, fmt.Errorf("graph: the Graph URL %q must start with https://%s", raw, hint)
+		return nil, fmt.Errorf("graph: the Graph URL %q must start with https://%s", shown, hint)
 	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("graph: the Graph URL %q has no host%s", raw, hint)
+		return nil, fmt.Errorf("graph: the Graph URL %q has no host%s", shown, hint)
 	case u.User != nil:
-		// Never echo the URL here: its user-info part may hold a password.
 		return nil, errors.New("graph: the Graph URL must not contain a user name or password" + hint)
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return nil, fmt.Errorf("graph: the Graph URL %q must not have a query or fragment%s", raw, hint)
+		return nil, fmt.Errorf("graph: the Graph URL %q must not have a query or fragment%s", shown, hint)
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
-		return nil, fmt.Errorf("graph: the Graph URL %q uses plain http to a non-loopback host; use https (plain http is allowed only for localhost, 127.0.0.1 or ::1)", raw)
+		return nil, fmt.Errorf("graph: the Graph URL %q uses plain http to a non-loopback host; use https (plain http is allowed only for localhost, 127.0.0.1 or ::1)", shown)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
+}
+
+// redactURL is raw for an error message, with what may be secret cut out: a user-info part
+// ("user:password@") and a query or fragment (where access tokens travel).
+func redactURL(raw string) string {
+	s := raw
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i] + s[i:i+1] + "[redacted]"
+	}
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	end := len(s)
+	if i := strings.IndexAny(s[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	if at := strings.LastIndexByte(s[start:end], '@'); at >= 0 {
+		s = s[:start] + "[redacted]@" + s[start+at+1:]
+	}
+	return s
 }
 
 // isLoopback reports whether host (without port) names this machine.

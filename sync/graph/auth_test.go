@@ -29,6 +29,12 @@ func TestValidateBaseURL(t *testing.T) {
 		{in: "https://user:hunter2@graph.microsoft.com/v1.0", wantErr: "user name or password"},
 		{in: "https://graph.microsoft.com/v1.0?x=1", wantErr: "query or fragment"},
 		{in: "https://graph.microsoft.com/v1.0 bad\x7f", wantErr: "not a URL"},
+		// A wrong URL is echoed in the error, but never what may be secret in it.
+		{in: "https://graph.microsoft.com/v1.0?access_token=hunter2", wantErr: `"https://graph.microsoft.com/v1.0?[redacted]" must not have a query`},
+		{in: "https://graph.microsoft.com/v1.0#hunter2", wantErr: "query or fragment"},
+		{in: "https://user:hunter2@graph.microsoft.com:port/v1.0", wantErr: `"https://[redacted]@graph.microsoft.com:port/v1.0" is not a URL`},
+		{in: "user:hunter2@graph.microsoft.com/v1.0", wantErr: "must start with https://"},
+		{in: "http://user:hunter2@graph.microsoft.com/v1.0", wantErr: "user name or password"},
 	}
 	for _, tt := range tests {
 		u, err := ValidateBaseURL(tt.in)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,11 +68,7 @@ func BenchmarkList(b *testing.B) {
 func BenchmarkFloorNetHTTPJSON(b *testing.B) {
 	srv, _, from, to := benchFake(b)
 	client := srv.Client()
-	q := url.Values{
-		"startDateTime": {formatWindow(from, false)}, "endDateTime": {formatWindow(to, true)},
-		"$select": {strings.Join(selectFields, ",")}, "$orderby": {"start/dateTime"},
-	}
-	first := srv.URL() + "/me/calendarView?" + q.Encode()
+	first := floorURL(srv, from, to)
 	ctx := context.Background()
 	srv.ResetRequests()
 	b.ReportAllocs()
@@ -81,6 +79,15 @@ func BenchmarkFloorNetHTTPJSON(b *testing.B) {
 		}
 	}
 	reportBytes(b, srv)
+}
+
+// floorURL is the first page's URL with the query List sends.
+func floorURL(srv *fakegraph.Server, from, to time.Time) string {
+	q := url.Values{
+		"startDateTime": {formatWindow(from, false)}, "endDateTime": {formatWindow(to, true)},
+		"$select": {strings.Join(selectFields, ",")}, "$orderby": {"start/dateTime"},
+	}
+	return srv.URL() + "/me/calendarView?" + q.Encode()
 }
 
 type floorEvent struct {
@@ -180,4 +187,54 @@ func BenchmarkSyncNoChange(b *testing.B) {
 	b.ReportMetric(float64(read)/float64(b.N), "bytes-read/op")
 	b.ReportMetric(float64(full), "full-bytes")
 	b.ReportMetric(100*float64(read)/float64(b.N)/float64(full), "%-of-full")
+}
+
+// BenchmarkInterleaved times List and the floor in alternating blocks against the same fake
+// server and connection pool, so that whatever else the machine is doing (other builds on two
+// cores) hits both alike. It reports the median time of each and the median per-block ratio,
+// the figure the goal (List within 3x of the floor) is judged by. Each iteration runs
+// four blocks of two fetches (about a second): run it with -benchtime=15x or more.
+func BenchmarkInterleaved(b *testing.B) {
+	srv, s, from, to := benchFake(b)
+	client, first, ctx := srv.Client(), floorURL(srv, from, to), context.Background()
+	list := func() {
+		if got, err := s.List(ctx, from, to); err != nil || len(got) != benchEvents {
+			b.Fatalf("List: %d appointments, %v", len(got), err)
+		}
+	}
+	floor := func() {
+		if got, err := floorList(ctx, client, first, srv.Token()); err != nil || len(got) != benchEvents {
+			b.Fatalf("floor: %d appointments, %v", len(got), err)
+		}
+	}
+	const block = 2
+	timeBlock := func(f func()) float64 {
+		// Collect the other side's garbage first, so that neither pays for the other's:
+		// List makes about five times the floor's.
+		runtime.GC()
+		start := time.Now()
+		for range block {
+			f()
+		}
+		return float64(time.Since(start)) / block
+	}
+	list() // warm the connection pool and the zone caches for both sides
+	floor()
+	var lists, floors, ratios []float64
+	for b.Loop() {
+		// Alternate which goes first, so that neither always runs on a warmer cache or right
+		// after the other's garbage.
+		f1, l1 := timeBlock(floor), timeBlock(list)
+		l2, f2 := timeBlock(list), timeBlock(floor)
+		lists, floors = append(lists, l1, l2), append(floors, f1, f2)
+		ratios = append(ratios, l1/f1, l2/f2)
+	}
+	b.ReportMetric(median(lists), "list-ns/op")
+	b.ReportMetric(median(floors), "floor-ns/op")
+	b.ReportMetric(median(ratios), "ratio")
+}
+
+func median(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
 }

@@ -137,11 +137,15 @@ func parseDateTime(raw string, loc *time.Location) (time.Time, error) {
 // location resolves a Graph time zone name: "UTC" (what we ask for), an IANA name, or one of
 // the Windows names Exchange stores events in.
 func location(name string) (*time.Location, error) {
-	switch strings.ToLower(name) {
+	if name == "UTC" { // what every event says when Graph honours our Prefer header
+		return time.UTC, nil
+	}
+	lower := strings.ToLower(name)
+	switch lower {
 	case "", "utc", "etc/utc", "z", "gmt", "coordinated universal time", "tzone://microsoft/utc":
 		return time.UTC, nil
 	}
-	if iana, ok := windowsZones[strings.ToLower(name)]; ok {
+	if iana, ok := windowsZones[lower]; ok {
 		name = iana
 	}
 	if strings.EqualFold(name, "local") {
@@ -156,11 +160,16 @@ func location(name string) (*time.Location, error) {
 }
 
 // windowsZones maps Windows time zone names (lower case) to IANA names, after CLDR's
-// windowsZones.xml (territory 001). It lists the zones Exchange mailboxes commonly use.
+// windowsZones.xml (territory 001): the zones Exchange stores events in, should Graph ever not
+// convert them to the UTC we ask for. It is fakegraph.WindowsZones in lower case (this package
+// may not import the fake; TestWindowsZonesMatchFake keeps the two equal).
 var windowsZones = map[string]string{
 	"dateline standard time":          "Etc/GMT+12",
+	"utc-11":                          "Etc/GMT+11",
+	"aleutian standard time":          "America/Adak",
 	"hawaiian standard time":          "Pacific/Honolulu",
 	"alaskan standard time":           "America/Anchorage",
+	"pacific standard time (mexico)":  "America/Tijuana",
 	"pacific standard time":           "America/Los_Angeles",
 	"us mountain standard time":       "America/Phoenix",
 	"mountain standard time":          "America/Denver",
@@ -170,11 +179,17 @@ var windowsZones = map[string]string{
 	"canada central standard time":    "America/Regina",
 	"sa pacific standard time":        "America/Bogota",
 	"eastern standard time":           "America/New_York",
-	"us eastern standard time":        "America/Indianapolis",
+	"eastern standard time (mexico)":  "America/Cancun",
+	"us eastern standard time":        "America/Indiana/Indianapolis",
 	"atlantic standard time":          "America/Halifax",
+	"venezuela standard time":         "America/Caracas",
+	"pacific sa standard time":        "America/Santiago",
 	"newfoundland standard time":      "America/St_Johns",
 	"e. south america standard time":  "America/Sao_Paulo",
-	"argentina standard time":         "America/Buenos_Aires",
+	"argentina standard time":         "America/Argentina/Buenos_Aires",
+	"utc-02":                          "Etc/GMT+2",
+	"azores standard time":            "Atlantic/Azores",
+	"cape verde standard time":        "Atlantic/Cape_Verde",
 	"utc":                             "Etc/UTC",
 	"gmt standard time":               "Europe/London",
 	"greenwich standard time":         "Atlantic/Reykjavik",
@@ -184,20 +199,25 @@ var windowsZones = map[string]string{
 	"central european standard time":  "Europe/Warsaw",
 	"w. central africa standard time": "Africa/Lagos",
 	"gtb standard time":               "Europe/Bucharest",
-	"e. europe standard time":         "Europe/Chisinau",
-	"fle standard time":               "Europe/Kiev",
-	"israel standard time":            "Asia/Jerusalem",
-	"south africa standard time":      "Africa/Johannesburg",
+	"middle east standard time":       "Asia/Beirut",
 	"egypt standard time":             "Africa/Cairo",
+	"e. europe standard time":         "Europe/Chisinau",
+	"south africa standard time":      "Africa/Johannesburg",
+	"fle standard time":               "Europe/Kyiv",
+	"israel standard time":            "Asia/Jerusalem",
 	"turkey standard time":            "Europe/Istanbul",
-	"russian standard time":           "Europe/Moscow",
 	"arab standard time":              "Asia/Riyadh",
-	"arabian standard time":           "Asia/Dubai",
+	"russian standard time":           "Europe/Moscow",
+	"e. africa standard time":         "Africa/Nairobi",
 	"iran standard time":              "Asia/Tehran",
+	"arabian standard time":           "Asia/Dubai",
+	"afghanistan standard time":       "Asia/Kabul",
 	"pakistan standard time":          "Asia/Karachi",
-	"india standard time":             "Asia/Calcutta",
-	"nepal standard time":             "Asia/Katmandu",
+	"india standard time":             "Asia/Kolkata",
+	"sri lanka standard time":         "Asia/Colombo",
+	"nepal standard time":             "Asia/Kathmandu",
 	"bangladesh standard time":        "Asia/Dhaka",
+	"myanmar standard time":           "Asia/Yangon",
 	"se asia standard time":           "Asia/Bangkok",
 	"china standard time":             "Asia/Shanghai",
 	"singapore standard time":         "Asia/Singapore",
@@ -206,11 +226,15 @@ var windowsZones = map[string]string{
 	"tokyo standard time":             "Asia/Tokyo",
 	"korea standard time":             "Asia/Seoul",
 	"cen. australia standard time":    "Australia/Adelaide",
-	"aus eastern standard time":       "Australia/Sydney",
+	"aus central standard time":       "Australia/Darwin",
 	"e. australia standard time":      "Australia/Brisbane",
+	"aus eastern standard time":       "Australia/Sydney",
 	"west pacific standard time":      "Pacific/Port_Moresby",
+	"tasmania standard time":          "Australia/Hobart",
 	"new zealand standard time":       "Pacific/Auckland",
+	"fiji standard time":              "Pacific/Fiji",
 	"tonga standard time":             "Pacific/Tongatapu",
+	"samoa standard time":             "Pacific/Apia",
 	"line islands standard time":      "Pacific/Kiritimati",
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	calsync "caltray/sync"
+	"caltray/sync/fakegraph"
 )
 
 // parseEvents parses a calendarView page the way List does.
@@ -161,6 +162,7 @@ func TestNormalisationInZones(t *testing.T) {
 	}
 	for _, tz := range zones {
 		t.Run(tz, func(t *testing.T) {
+			t.Parallel() // each is a process of its own: on two cores, half the wall time
 			cmd := exec.Command(os.Args[0], "-test.run=^TestNormalisationInZones$", "-test.v")
 			cmd.Env = append(os.Environ(), "TZ="+tz, "CALTRAY_TEST_TZ="+tz)
 			out, err := cmd.CombinedOutput()
@@ -193,5 +195,25 @@ func TestConvertErrors(t *testing.T) {
 				t.Fatalf("err = %v, want a PayloadError naming value[0] and %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestWindowsZonesMatchFake keeps this package's copy of the Windows zone table equal to the
+// simulated Graph's, which stores events in those zones: every name resolves, to the same zone.
+func TestWindowsZonesMatchFake(t *testing.T) {
+	if len(windowsZones) != len(fakegraph.WindowsZones) {
+		t.Errorf("%d Windows zones here, %d in fakegraph", len(windowsZones), len(fakegraph.WindowsZones))
+	}
+	for win, iana := range fakegraph.WindowsZones {
+		for _, name := range []string{win, strings.ToUpper(win)} {
+			loc, err := location(name)
+			if err != nil {
+				t.Errorf("location(%q): %v", name, err)
+				continue
+			}
+			if want := iana; loc.String() != want && !(win == "UTC" && loc == time.UTC) {
+				t.Errorf("location(%q) = %s, want %s", name, loc, want)
+			}
+		}
 	}
 }

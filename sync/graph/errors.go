@@ -12,7 +12,8 @@ import (
 // An Error is a request Microsoft Graph answered with an HTTP error status (4xx or 5xx).
 //
 // The runner reads it through HTTPStatus and RetryAfter (found anywhere in the error chain with
-// errors.As), so 429 is throttled, 408/500/502/503/504 are retried and other 4xx are permanent.
+// errors.As), so 429 is throttled, 408/500/502/503/504 are retried and every other status is
+// permanent.
 type Error struct {
 	Op        string        // what was being fetched, e.g. "calendarView page 3"
 	Status    int           // HTTP status code
@@ -74,17 +75,30 @@ func (e *Error) advice() string {
 			return fmt.Sprintf("Microsoft Graph is throttling requests; retry after %s", e.Wait)
 		}
 		return "Microsoft Graph is throttling requests; retry later"
-	case e.Status == http.StatusRequestTimeout || e.Status >= 500:
+	case transient(e.Status):
 		if e.Wait > 0 {
 			return fmt.Sprintf("Microsoft Graph is unavailable; retry after %s", e.Wait)
 		}
 		return "Microsoft Graph is unavailable; retry later"
+	case e.Status >= 500:
+		// 501, 505 and the like: the runner does not retry them, so neither should the user.
+		return "Microsoft Graph cannot serve this request and retrying will not help; check the Graph URL, and report it if it persists"
 	case e.Status >= 300 && e.Status < 400:
 		return "the Graph URL redirects too often or without a Location; check the Graph URL"
 	case e.Status >= 400:
 		return "the request was refused; this is a bug in caltray or an unsupported account, please report it"
 	}
 	return ""
+}
+
+// transient reports whether status is one the runner's classifier retries (besides 429).
+func transient(status int) bool {
+	switch status {
+	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // isSyncStateCode reports whether code is one of the codes Graph uses for an unknown or expired

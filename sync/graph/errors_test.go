@@ -51,6 +51,9 @@ func TestErrorMessages(t *testing.T) {
 		{&Error{Status: 403, Code: "ErrorAccessDenied"}, []string{"Calendars.Read"}},
 		{&Error{Status: 410, Code: "syncStateNotFound"}, []string{"HTTP 410 Gone", "full sync"}},
 		{&Error{Status: 503}, []string{"HTTP 503 Service Unavailable", "unavailable", "retry later"}},
+		{&Error{Status: 408}, []string{"HTTP 408 Request Timeout", "unavailable", "retry later"}},
+		// The runner does not retry a 501; the message must not ask the user to.
+		{&Error{Status: 501, Code: "notImplemented"}, []string{"HTTP 501 Not Implemented", "retrying will not help"}},
 		{&Error{Status: 400, Code: "BadRequest", Message: "x"}, []string{"bug in caltray"}},
 	}
 	for _, tt := range tests {

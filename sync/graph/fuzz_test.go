@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -8,7 +9,8 @@ import (
 )
 
 // FuzzParsePage feeds arbitrary bodies through the payload -> appointments path of List and
-// Sync: it must never panic, and whatever it accepts must satisfy the model's invariants.
+// Sync: it must never panic, whatever it accepts must satisfy the model's invariants, and the
+// parse tree of valid JSON must be the one kiota's own parser builds.
 // CI: go test -run=^$ -fuzz=FuzzParsePage -fuzztime=5s ./sync/graph
 func FuzzParsePage(f *testing.F) {
 	seeds := []string{
@@ -33,6 +35,9 @@ func FuzzParsePage(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if json.Valid(body) {
+			sameTreeAsKiota(t, body)
+		}
 		if v, err := parsePage("fuzz", 200, body, models.CreateEventCollectionResponseFromDiscriminatorValue); err == nil {
 			page, ok := v.(models.EventCollectionResponseable)
 			if !ok {

@@ -4,8 +4,11 @@
 //
 // It is built on msgraph-sdk-go's models, msgraph-sdk-go-core's request adapter and kiota's
 // RequestInformation, not on the SDK's generated request builders, whose package takes half a
-// minute to link (see DESIGN.md). It makes exactly one HTTP request per page and never retries:
-// the runner is the only retry layer.
+// minute to link (see DESIGN.md). It sends one request per page and never retries a failure:
+// the runner is the only retry layer. (A page costs more than one request only when Graph
+// redirects it, or answers 401 with a Conditional Access claims challenge, which kiota's
+// adapter meets by asking the authentication provider for a token with those claims and
+// sending the request once more.)
 package graph
 
 import (
@@ -55,8 +58,8 @@ type Options struct {
 	// Transport carries the requests under caltray's middleware (tests give the simulated
 	// Graph's TLS transport here); a clone of http.DefaultTransport if nil.
 	Transport http.RoundTripper
-	// Timeout bounds one HTTP request when the caller's context has no deadline (the runner's
-	// attempt timeout normally ends it first); 100 s if 0, as in kiota.
+	// Timeout bounds each HTTP request, body included, as a last resort: the runner's attempt
+	// timeout (the caller's context) normally ends it first. 100 s if 0, as in kiota.
 	Timeout time.Duration
 	// Clock is the time Retry-After dates are measured against; the wall clock if nil.
 	Clock Clock
@@ -135,6 +138,7 @@ func (s *Source) List(ctx context.Context, from, to time.Time) ([]calsync.Appoin
 	ri.QueryParameters["%24orderby"] = "start/dateTime"
 
 	byID := make(map[string]calsync.Appointment)
+	seen := make(map[string]bool)
 	for n := 1; ri != nil; n++ {
 		op := fmt.Sprintf("calendarView page %d", n)
 		if n > maxPages {
@@ -156,7 +160,7 @@ func (s *Source) List(ctx context.Context, from, to time.Time) ([]calsync.Appoin
 			// Pages can overlap when the calendar changes while we read it; the later copy wins.
 			byID[a.ID] = a
 		}
-		if ri, err = s.nextRequest(op, ri, page.GetOdataNextLink()); err != nil {
+		if ri, err = s.nextRequest(op, seen, page.GetOdataNextLink()); err != nil {
 			return nil, err
 		}
 	}
@@ -217,6 +221,7 @@ func (s *Source) delta(ctx context.Context, from, to time.Time, ri *abs.RequestI
 	for _, a := range base {
 		byID[a.ID] = a
 	}
+	seen := make(map[string]bool)
 	for n := 1; ; n++ {
 		op := fmt.Sprintf("calendarView/delta page %d", n)
 		if n > maxPages {
@@ -251,7 +256,7 @@ func (s *Source) delta(ctx context.Context, from, to time.Time, ri *abs.RequestI
 		next, deltaLink := page.GetOdataNextLink(), page.GetOdataDeltaLink()
 		switch {
 		case next != nil && *next != "":
-			if ri, err = s.nextRequest(op, ri, next); err != nil {
+			if ri, err = s.nextRequest(op, seen, next); err != nil {
 				return calsync.Delta{}, err
 			}
 		case deltaLink != nil && *deltaLink != "":
@@ -265,9 +270,11 @@ func (s *Source) delta(ctx context.Context, from, to time.Time, ri *abs.RequestI
 	}
 }
 
-// nextRequest builds the request for a page's @odata.nextLink (nil when there is none), with
-// the same headers as the page before: Graph forgets the Prefer headers between pages.
-func (s *Source) nextRequest(op string, prev *abs.RequestInformation, next *string) (*abs.RequestInformation, error) {
+// nextRequest builds the request for a page's @odata.nextLink (nil when there is none); fetch
+// gives it the same Prefer headers as the first page, which Graph does not remember. seen holds
+// the links already followed in this round, so that links going round in a circle end the
+// round at once rather than after maxPages requests.
+func (s *Source) nextRequest(op string, seen map[string]bool, next *string) (*abs.RequestInformation, error) {
 	if next == nil || *next == "" {
 		return nil, nil
 	}
@@ -275,9 +282,10 @@ func (s *Source) nextRequest(op string, prev *abs.RequestInformation, next *stri
 	if err != nil {
 		return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: "@odata.nextLink", Err: err}
 	}
-	if cur, err := prev.GetUri(); err == nil && cur.String() == u.String() {
-		return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: "@odata.nextLink points back to the same page"}
+	if seen[u.String()] {
+		return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: "@odata.nextLink points back to a page already read"}
 	}
+	seen[u.String()] = true
 	return linkRequest(u), nil
 }
 

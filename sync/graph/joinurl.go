@@ -71,17 +71,15 @@ func hostMatches(host string, patterns []string) bool {
 // links (<…>, quotes, brackets, whitespace).
 var urlInText = regexp.MustCompile(`(?i)https?://[^\s<>"'\[\]{}|\\^` + "`" + `]+`)
 
-// meetingLinks returns the join links in text, in order, unwrapped from Safe Links.
-func meetingLinks(text string) []string {
-	var out []string
+// firstMeetingLink returns the first join link in text, unwrapped from Safe Links, or "".
+func firstMeetingLink(text string) string {
 	for _, raw := range urlInText.FindAllString(text, -1) {
 		raw = strings.TrimRight(raw, ".,;:!?)*")
-		u := unwrapSafeLink(raw)
-		if joinLinkProvider(u) != "" {
-			out = append(out, u.String())
+		if u := unwrapSafeLink(raw); joinLinkProvider(u) != "" {
+			return u.String()
 		}
 	}
-	return out
+	return ""
 }
 
 // unwrapSafeLink parses raw and, if it is a Microsoft Defender Safe Links wrapper
@@ -114,10 +112,8 @@ func joinURL(onlineMeetingJoinURL, location, bodyPreview string) string {
 			return u.String()
 		}
 	}
-	for _, text := range []string{location, bodyPreview} {
-		if links := meetingLinks(text); len(links) > 0 {
-			return links[0]
-		}
+	if link := firstMeetingLink(location); link != "" {
+		return link
 	}
-	return ""
+	return firstMeetingLink(bodyPreview)
 }

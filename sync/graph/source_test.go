@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"caltray/runner"
 	calsync "caltray/sync"
 )
 
@@ -275,13 +276,78 @@ func TestNextLinkToAnotherHostIsRefused(t *testing.T) {
 }
 
 func TestNextLinkLoopIsAnError(t *testing.T) {
-	var srv *httptest.Server
-	srv, rec := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		writeJSON(w, 200, `{"value":[],"@odata.nextLink":"`+srv.URL+`/v1.0/me/calendarView?$skiptoken=same"}`)
+	tests := []struct {
+		name      string
+		links     []string // the nextLink of page n is links[n % len(links)]
+		wantPages int
+	}{
+		{"to itself", []string{"same"}, 2},
+		{"in a circle of two", []string{"a", "b"}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var srv *httptest.Server
+			srv, rec := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				next := srv.URL + "/v1.0/me/calendarView?$skiptoken=" + tt.links[n%len(tt.links)]
+				writeJSON(w, 200, `{"value":[],"@odata.nextLink":"`+next+`"}`)
+			})
+			_, err := newTestSource(t, srv.URL+"/v1.0").List(context.Background(), from, to)
+			if err == nil || !strings.Contains(err.Error(), "points back to a page already read") || len(rec.requests()) != tt.wantPages {
+				t.Fatalf("err = %v after %d requests, want a loop error after %d", err, len(rec.requests()), tt.wantPages)
+			}
+		})
+	}
+}
+
+// TestClaimsChallenge: a 401 carrying a Conditional Access claims challenge. kiota's adapter
+// answers a well-formed one by fetching a token with the claims and sending the request once
+// more; one it cannot read must give the 401 as an error, not a panic.
+func TestClaimsChallenge(t *testing.T) {
+	tests := []struct {
+		name, challenge string
+		wantRequests    int
+	}{
+		{"unquoted claims", `Bearer claims=eyJhY2Nlc3NfdG9rZW4iOnt9fQ`, 1},
+		{"empty claims", `Bearer realm="", claims`, 1},
+		{"no claims", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"`, 1},
+		{"well-formed claims", `Bearer realm="", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="`, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, rec := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Set("WWW-Authenticate", tt.challenge)
+				writeJSON(w, 401, `{"error":{"code":"InvalidAuthenticationToken","message":"Continuous access evaluation resulted in challenge."}}`)
+			})
+			_, err := newTestSource(t, srv.URL+"/v1.0").List(context.Background(), from, to)
+			var ge *Error
+			if !errors.As(err, &ge) || ge.Status != 401 || ge.Code != "InvalidAuthenticationToken" {
+				t.Fatalf("err = %v, want the 401", err)
+			}
+			if n := len(rec.requests()); n != tt.wantRequests {
+				t.Fatalf("%d requests, want %d", n, tt.wantRequests)
+			}
+		})
+	}
+}
+
+// TestErrorStatusWithBodyCutShort: an error answer whose body breaks off still gives the
+// status and Retry-After, so the runner throttles a 429 rather than retrying at once.
+func TestErrorStatusWithBodyCutShort(t *testing.T) {
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 2\r\nContent-Type: application/json\r\n" +
+			"Content-Length: 500\r\n\r\n{\"error\":{\"code\":\"TooMany")
+		buf.Flush()
 	})
 	_, err := newTestSource(t, srv.URL+"/v1.0").List(context.Background(), from, to)
-	if err == nil || !strings.Contains(err.Error(), "same page") || len(rec.requests()) != 2 {
-		t.Fatalf("err = %v after %d requests, want a loop error after 2", err, len(rec.requests()))
+	var ge *Error
+	if !errors.As(err, &ge) || ge.Status != 429 || ge.Wait != 2*time.Second || runner.DefaultClassify(err) != runner.ClassThrottled {
+		t.Fatalf("err = %v, want a throttled 429 with a 2s Retry-After", err)
 	}
 }
 

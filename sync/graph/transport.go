@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -17,7 +18,6 @@ import (
 	abs "github.com/microsoft/kiota-abstractions-go"
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	khttp "github.com/microsoft/kiota-http-go"
-	jsonserialization "github.com/microsoft/kiota-serialization-json-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 )
 
@@ -42,6 +42,7 @@ func newHTTPClient(parent http.RoundTripper, timeout time.Duration) *http.Client
 func middlewares() []khttp.Middleware {
 	return []khttp.Middleware{
 		byteCountingHandler{}, // outermost: it sees the final response, after any redirect
+		claimsChallengeGuard{},
 		msgraphgocore.NewGraphTelemetryHandler(&msgraphgocore.GraphClientOptions{GraphServiceVersion: "v1.0"}),
 		khttp.NewRedirectHandlerWithOptions(khttp.RedirectHandlerOptions{
 			MaxRedirects:   5,
@@ -61,6 +62,40 @@ func discardRedirectBody(_ *http.Request, res *http.Response) bool {
 		_ = res.Body.Close()
 	}
 	return true
+}
+
+// claimsChallengeGuard drops the WWW-Authenticate header of a 401 whose claims parameter
+// kiota's request adapter cannot read: its Conditional Access (CAE) handling takes the first
+// quoted string of a "claims…" parameter without checking there is one, and so panics on
+// `Bearer claims=abc` from a server or proxy. A well-formed claims challenge passes, and the
+// adapter answers it as designed: it asks the authentication provider for a token with those
+// claims and sends the request once more.
+type claimsChallengeGuard struct{}
+
+var (
+	bearerChallenge = regexp.MustCompile(`(?i)^Bearer\s`) // kiota's reBearer
+	quotedString    = regexp.MustCompile(`"[^"]*"`)       // what kiota's reClaims needs
+)
+
+func (claimsChallengeGuard) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Response, error) {
+	res, err := p.Next(req, i)
+	if err != nil || res == nil || res.StatusCode != http.StatusUnauthorized {
+		return res, err
+	}
+	// Mirrors kiota-http-go's retryCAEResponseIfRequired: the first header value, split at commas.
+	v := res.Header.Get("WWW-Authenticate")
+	if !bearerChallenge.MatchString(v) {
+		return res, nil
+	}
+	for _, param := range strings.Split(bearerChallenge.ReplaceAllString(v, ""), ",") {
+		if strings.HasPrefix(strings.TrimSpace(param), "claims") {
+			if !quotedString.MatchString(param) {
+				res.Header.Del("WWW-Authenticate")
+			}
+			break // kiota reads only the first claims parameter
+		}
+	}
+	return res, nil
 }
 
 type byteCounterKey struct{}
@@ -130,13 +165,15 @@ func (s *Source) handle(op string, res *http.Response, factory absser.ParsableFa
 		// have closed the body already, and the body of a redirect says nothing anyway.
 		return nil, s.statusError(op, res, nil)
 	}
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
+	body, err := readBody(res)
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		// The status and headers are what the runner needs (a 429's Retry-After, a 401 being
+		// permanent); a body cut short loses only Graph's error code.
+		return nil, s.statusError(op, res, body)
+	}
 	if err != nil {
 		// A connection dropped mid-body: io.ErrUnexpectedEOF or a net.Error, both retryable.
 		return nil, fmt.Errorf("graph: %s: reading the response: %w", op, err)
-	}
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return nil, s.statusError(op, res, body)
 	}
 	if len(body) > maxBody {
 		return nil, &PayloadError{Op: op, Status: res.StatusCode, Reason: fmt.Sprintf("the body is larger than %d MiB", maxBody>>20)}
@@ -148,8 +185,20 @@ func (s *Source) handle(op string, res *http.Response, factory absser.ParsableFa
 	return parsePage(op, res.StatusCode, body, factory)
 }
 
-// parsePage parses a JSON page with a models factory. kiota reports malformed input with plain
-// errors (and, in corners, panics); both become a PayloadError saying what was wrong.
+// readBody reads at most maxBody+1 bytes of res's body, into a buffer sized from its
+// Content-Length when there is one (io.ReadAll would grow and copy a page several times).
+func readBody(res *http.Response) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := res.ContentLength; n > 0 {
+		buf.Grow(int(min(n, maxBody) + bytes.MinRead))
+	}
+	_, err := buf.ReadFrom(io.LimitReader(res.Body, maxBody+1))
+	return buf.Bytes(), err
+}
+
+// parsePage parses a JSON page with a models factory, over the tree parseTree builds. kiota's
+// models report input of the wrong shape with plain errors (and, in corners, panics); both
+// become a PayloadError saying what was wrong.
 func parsePage(op string, status int, body []byte, factory absser.ParsableFactory) (v absser.Parsable, err error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, &PayloadError{Op: op, Status: status, Reason: "the body is empty"}
@@ -159,10 +208,12 @@ func parsePage(op string, status int, body []byte, factory absser.ParsableFactor
 			v, err = nil, &PayloadError{Op: op, Status: status, Reason: fmt.Sprintf("the JSON does not have Graph's shape (%v)", r)}
 		}
 	}()
-	node, err := jsonserialization.NewJsonParseNode(body) // validates the whole body first
-	if err != nil {
-		// Its errors ("invalid json type") say little; find out what is wrong on this rare path.
+	if !json.Valid(body) {
 		return nil, &PayloadError{Op: op, Status: status, Reason: jsonProblem(body)}
+	}
+	node, err := parseTree(body)
+	if err != nil {
+		return nil, &PayloadError{Op: op, Status: status, Reason: "the JSON cannot be read", Err: err}
 	}
 	v, err = node.GetObjectValue(factory)
 	if err != nil {
