@@ -56,7 +56,7 @@ func (a *Account) msal() public.Account {
 }
 
 // accountFrom makes the record of a sign-in.
-func accountFrom(ar public.AuthResult, clientID string, s settings) *Account {
+func accountFrom(ar public.AuthResult, s settings) *Account {
 	// The realm is the authority's tenant ("organizations" by default); the ID token names the
 	// directory the user really signed in to.
 	tenant := ar.IDToken.TenantID
@@ -66,7 +66,7 @@ func accountFrom(ar public.AuthResult, clientID string, s settings) *Account {
 	return &Account{
 		AuthenticationRecord: azidentity.AuthenticationRecord{
 			Authority:     ar.Account.Environment,
-			ClientID:      clientID,
+			ClientID:      s.clientID,
 			HomeAccountID: ar.Account.HomeAccountID,
 			TenantID:      tenant,
 			Username:      ar.Account.PreferredUsername,

@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -95,7 +96,7 @@ func scanForSecrets(t *testing.T, secrets []string, root string, logs map[string
 	check := func(where, content string) {
 		for _, s := range secrets {
 			if strings.Contains(content, s) {
-				kind := "an access or ID token"
+				kind := "an access or ID token, or the cache key"
 				if strings.HasPrefix(s, "fakeRT.") {
 					kind = "a refresh token"
 				}
@@ -243,9 +244,18 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("reading after the race refreshed again (%d -> %d)", refreshes, n)
 	}
 
-	// While the sign-in is saved, no token is anywhere but in the sealed cache.
+	// While the sign-in is saved, no token is anywhere but in the sealed cache, and the cache
+	// key nowhere but in the keyring.
 	helperLogs["this process"] = logs.String()
-	scanForSecrets(t, w.id.IssuedTokens(), root, helperLogs)
+	encKey, err := (SystemKeyring{}).Get(cfg.KeyringService, keyEntry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawKey, err := base64.StdEncoding.DecodeString(encKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanForSecrets(t, append(w.id.IssuedTokens(), encKey, string(rawKey)), root, helperLogs)
 
 	// The refresh token is revoked: sign-in needed, in a new process and in this one, and asking
 	// again does not ask the identity platform again.

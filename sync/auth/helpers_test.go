@@ -20,12 +20,13 @@ import (
 // testClientID is the app registration the fake identity platform knows.
 const testClientID = "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 
-// memKeyring is an in-memory Keyring. fail, when set, is returned by every call; block, when
-// set, makes every call wait until it is closed.
+// memKeyring is an in-memory Keyring. fail, when set, is returned by every call, and failSet
+// by every Set; block, when set, makes every call wait until it is closed.
 type memKeyring struct {
 	mu      sync.Mutex
 	entries map[[2]string]string
 	fail    error
+	failSet error
 	block   chan struct{}
 	calls   int
 }
@@ -62,6 +63,9 @@ func (k *memKeyring) Set(service, entry, secret string) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.failSet != nil {
+		return k.failSet
+	}
 	k.entries[[2]string{service, entry}] = secret
 	return nil
 }
@@ -118,8 +122,16 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, fakegraph.IdentityOptions{})
+}
+
+// newWorldWith is newWorld with its identity platform's options (the client ID and clock are
+// the world's).
+func newWorldWith(t *testing.T, opts fakegraph.IdentityOptions) *world {
+	t.Helper()
 	clock := &offsetClock{}
-	id := fakegraph.NewIdentity(fakegraph.IdentityOptions{ClientID: testClientID, Now: clock.Now})
+	opts.ClientID, opts.Now = testClientID, clock.Now
+	id := fakegraph.NewIdentity(opts)
 	srv, err := fakegraph.NewTLS(fakegraph.Options{Authorize: id.Authorize, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -149,45 +161,57 @@ func (w *world) config(t *testing.T, kr Keyring, log io.Writer) Config {
 	}
 }
 
-var userCodeRE = regexp.MustCompile(`enter the code ([A-Z]+) to authenticate`)
+// deviceCodeMessage finds the verification page and the user code in the device code message.
+var deviceCodeMessage = regexp.MustCompile(`open the page (\S+) and enter the code ([A-Z]+)`)
 
-// approver is the io.Writer SignIn prints the device code message to: it plays the user, who
-// opens the verification page and enters the code there.
-type approver struct {
-	t   *testing.T
-	w   *world
-	mu  sync.Mutex
-	buf bytes.Buffer
+// deviceUser is the io.Writer SignIn prints the device code message to: it plays the user who
+// reads the message, once, and then does act (usually approve: enter the code on the page).
+type deviceUser struct {
+	act func(page, code string) error
+
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	done bool
+	err  error // act's failure: SignIn ignores its writer's errors
 }
 
-func (a *approver) Write(p []byte) (int, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.buf.Write(p)
-	m := userCodeRE.FindStringSubmatch(a.buf.String())
-	if m == nil {
-		return len(p), nil
-	}
-	if strings.Contains(a.buf.String(), "[approved]") {
-		return len(p), nil
-	}
-	a.buf.WriteString("[approved]")
-	resp, err := a.w.srv.Client().PostForm(fakegraph.IdentityAuthority(a.w.srv)+"devicelogin", url.Values{"user_code": {m[1]}})
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		return 0, errors.New("devicelogin: " + resp.Status + " " + string(body))
+func (u *deviceUser) Write(p []byte) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.buf.Write(p)
+	if m := deviceCodeMessage.FindStringSubmatch(u.buf.String()); m != nil && !u.done {
+		u.done = true
+		u.err = u.act(m[1], m[2])
 	}
 	return len(p), nil
 }
 
-func (a *approver) String() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.buf.String()
+func (u *deviceUser) String() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.buf.String()
+}
+
+func (u *deviceUser) actErr() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.err
+}
+
+// approve enters the code on the verification page through client.
+func approve(client *http.Client) func(page, code string) error {
+	return func(page, code string) error {
+		resp, err := client.PostForm(page, url.Values{"user_code": {code}})
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			body, _ := io.ReadAll(resp.Body)
+			return errors.New("devicelogin: " + resp.Status + " " + string(body))
+		}
+		return nil
+	}
 }
 
 // signInDeviceCode signs s in with the device code flow, the test playing the user.
@@ -195,9 +219,9 @@ func signInDeviceCode(t *testing.T, w *world, s *Session) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out := &approver{t: t, w: w}
+	out := &deviceUser{act: approve(w.srv.Client())}
 	if err := s.SignIn(ctx, out, true); err != nil {
-		t.Fatalf("SignIn: %v\noutput: %s", err, out)
+		t.Fatalf("SignIn: %v (the user's approval: %v)\noutput: %s", err, out.actErr(), out)
 	}
 	return out.String()
 }

@@ -62,9 +62,10 @@ func (e *KeyringError) Unwrap() []error { return []error{calsync.ErrNoKeyring, e
 
 // keyringCall runs one keyring operation with a deadline: the earlier of ctx's and timeout.
 // go-keyring calls cannot be cancelled (a Secret Service unlock prompt blocks until answered),
-// so on timeout the call is abandoned: its goroutine ends when the keyring finally answers,
-// and the Session stops using the keyring for the rest of the run so such goroutines do not
-// pile up. ErrNotFound passes through; every other failure becomes a *KeyringError.
+// so on timeout the call is abandoned: its goroutine ends when the keyring finally answers.
+// The token store then stops using the keyring for the rest of the run (only an explicit
+// sign-out asks it again), so such goroutines do not pile up. ErrNotFound passes through;
+// every other failure becomes a *KeyringError.
 func keyringCall[T any](parent context.Context, timeout time.Duration, op string, f func() (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()

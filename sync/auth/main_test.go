@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -147,8 +145,6 @@ func fetchAgenda(ctx context.Context, s *Session, graphURL string) (int, error) 
 	return len(apps), err
 }
 
-var helperUserCode = regexp.MustCompile(`open the page (\S+) and enter the code ([A-Z]+)`)
-
 // helperNoKeyring runs where no Secret Service is reachable: caltray signin must refuse with the
 // clear error, and the tray's in-process sign-in must work with tokens in memory only.
 func helperNoKeyring(ctx context.Context, cfg Config) (helperResult, error) {
@@ -167,9 +163,9 @@ func helperNoKeyring(ctx context.Context, cfg Config) (helperResult, error) {
 	if err != nil {
 		return res, err
 	}
-	out := &userPlayer{}
+	out := &deviceUser{act: approve(http.DefaultClient)} // trusts the fake through SSL_CERT_FILE
 	if err := s.SignIn(ctx, out, true); err != nil {
-		return res, fmt.Errorf("in-memory sign-in: %w (output %q)", err, out.String())
+		return res, fmt.Errorf("in-memory sign-in: %w (the user's approval: %v, output %q)", err, out.actErr(), out.String())
 	}
 	res.SignInOutput = out.String()
 	tok, err := s.GetToken(ctx, policy.TokenRequestOptions{})
@@ -193,27 +189,6 @@ func helperNoKeyring(ctx context.Context, cfg Config) (helperResult, error) {
 		return res, fmt.Errorf("a new process finds %s signed in without a keyring", a.Username)
 	}
 	return res, nil
-}
-
-// userPlayer plays the user of the device code flow in a helper process: it posts the code to
-// the verification page it is shown.
-type userPlayer struct{ strings.Builder }
-
-func (u *userPlayer) Write(p []byte) (int, error) {
-	u.Builder.Write(p)
-	m := helperUserCode.FindStringSubmatch(string(p))
-	if m == nil {
-		return len(p), nil
-	}
-	resp, err := http.PostForm(m[1], url.Values{"user_code": {m[2]}})
-	if err != nil {
-		return 0, err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("devicelogin: %s", resp.Status)
-	}
-	return len(p), nil
 }
 
 // runHelper starts the test binary as a helper process and returns it; wait for it with

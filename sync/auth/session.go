@@ -34,7 +34,11 @@ type Session struct {
 	store *tokenStore
 	http  *http.Client
 
-	mu        sync.Mutex // serializes token requests: one refresh at a time in this process
+	// tokenMu serializes token requests: one refresh at a time in this process. It is held
+	// across network and keyring calls; mu is not, so State and Account never wait on them.
+	tokenMu sync.Mutex
+
+	mu        sync.Mutex // guards the fields below
 	account   *Account   // nil: nobody signed in
 	loaded    bool       // the account record has been read once
 	recordMod time.Time  // its modification time then (zero: there was none)
@@ -128,16 +132,9 @@ func signInNeeded(reason string) error { return &SignInError{Reason: reason} }
 // calsync.ErrSignInNeeded, and later calls return it at once without asking the identity
 // platform again, until someone signs in.
 func (s *Session) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reloadLocked()
-	if s.stop != nil {
-		return azcore.AccessToken{}, s.stop
-	}
-	if s.account == nil {
-		return azcore.AccessToken{}, signInNeeded("nobody is signed in; run caltray signin")
-	}
-	client, err := s.clientLocked()
+	s.tokenMu.Lock()
+	defer s.tokenMu.Unlock()
+	acct, client, err := s.silentClient()
 	if err != nil {
 		return azcore.AccessToken{}, err
 	}
@@ -145,11 +142,29 @@ func (s *Session) GetToken(ctx context.Context, opts policy.TokenRequestOptions)
 	if len(sc) == 0 {
 		sc = scopes(s.set.graph)
 	}
-	ar, err := client.AcquireTokenSilent(ctx, sc, public.WithSilentAccount(s.account.msal()), public.WithClaims(opts.Claims))
+	ar, err := client.AcquireTokenSilent(ctx, sc, public.WithSilentAccount(acct.msal()), public.WithClaims(opts.Claims))
 	if err != nil {
-		return azcore.AccessToken{}, s.silentErrLocked(ctx, err)
+		return azcore.AccessToken{}, s.silentErr(ctx, acct, err)
 	}
 	return azcore.AccessToken{Token: ar.AccessToken, ExpiresOn: ar.ExpiresOn.UTC(), RefreshOn: ar.Metadata.RefreshOn.UTC()}, nil
+}
+
+// silentClient returns the signed-in account and its MSAL client, or why there is none.
+func (s *Session) silentClient() (*Account, *public.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloadLocked()
+	if s.stop != nil {
+		return nil, nil, s.stop
+	}
+	if s.account == nil {
+		return nil, nil, signInNeeded("nobody is signed in; run caltray signin")
+	}
+	client, err := s.clientLocked()
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.account, client, nil
 }
 
 // clientLocked returns the MSAL client for the signed-in account's settings.
@@ -231,27 +246,35 @@ var needsUser = map[string]bool{
 	"unauthorized_client":  true,
 }
 
-// silentErrLocked turns a failed silent request into the error GetToken returns.
-func (s *Session) silentErrLocked(ctx context.Context, err error) error {
+// silentErr turns a failed silent request for acct into the error GetToken returns.
+func (s *Session) silentErr(ctx context.Context, acct *Account, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("get a token: %w", err)
 	}
 	if oe, ok := oauthErrorOf(err); ok {
-		if needsUser[oe.Code] {
-			// Sticky: asking again with the same refresh token would get the same answer.
-			s.stop = &SignInError{Reason: fmt.Sprintf("the identity platform no longer accepts %s's saved sign-in (%s: %s); run caltray signin",
-				s.account.Username, oe.Code, oe.Description)}
-			return s.stop
+		if !needsUser[oe.Code] {
+			return fmt.Errorf("get a token from the identity platform: %s: %s", oe.Code, oe.Description)
 		}
-		return fmt.Errorf("get a token from the identity platform: %s: %s", oe.Code, oe.Description)
+		stop := &SignInError{Reason: fmt.Sprintf("the identity platform no longer accepts %s's saved sign-in (%s: %s); run caltray signin",
+			acct.Username, oe.Code, oe.Description)}
+		// Sticky: asking again with the same refresh token would get the same answer. Unless
+		// someone signed in or out meanwhile: then the answer is about a sign-in that is gone.
+		s.mu.Lock()
+		if s.account == acct {
+			s.stop = stop
+		}
+		s.mu.Unlock()
+		return stop
 	}
 	if ke := s.store.memoryOnly(); ke != nil {
 		return &SignInError{Reason: "no saved sign-in can be read without the OS keyring; sign in again for this run", Err: ke}
 	}
-	if strings.Contains(err.Error(), "no token found") || strings.Contains(err.Error(), "access token is expired") {
-		// MSAL has no refresh token for the account: the cache is empty, unreadable or was
-		// cleared by a sign-out elsewhere. Nothing on the network can fix that.
-		reason := "no saved sign-in for " + s.account.Username + "; run caltray signin"
+	// MSAL's only word for "the cache holds no refresh token for this account" (base.go); it
+	// has no sentinel error. TestGetTokenErrors pins it.
+	if strings.Contains(err.Error(), "no token found") {
+		// The cache is empty, unreadable or was cleared by a sign-out elsewhere. Nothing on
+		// the network can fix that.
+		reason := "no saved sign-in for " + acct.Username + "; run caltray signin"
 		if rf := s.store.readFailure(); rf != nil {
 			return &SignInError{Reason: reason, Err: rf}
 		}
@@ -305,8 +328,7 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKey
 	if err != nil {
 		return err
 	}
-	s.store.signingIn(true)
-	defer s.store.signingIn(false)
+	ctx = duringSignIn(ctx)
 	if err := s.store.probe(ctx); err != nil {
 		if needKeyring {
 			return err
@@ -330,15 +352,15 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKey
 			return signInFailed(err)
 		}
 	} else {
-		open := s.cfg.OpenBrowser
-		if open == nil {
-			open = browser.OpenURL
+		openBrowser := s.cfg.OpenBrowser
+		if openBrowser == nil {
+			openBrowser = browser.OpenURL
 		}
 		ar, err = client.AcquireTokenInteractive(ctx, sc,
 			public.WithRedirectURI("http://localhost"),
 			public.WithOpenURL(func(u string) error {
 				fmt.Fprintf(out, "Sign in with Microsoft in your browser. If it does not open, go to:\n%s\n", u)
-				if err := open(u); err != nil {
+				if err := openBrowser(u); err != nil {
 					return fmt.Errorf("open the browser: %w; on a machine without a browser run caltray signin --device-code", err)
 				}
 				return nil
@@ -347,9 +369,14 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKey
 			return signInFailed(err)
 		}
 	}
-	acct := accountFrom(ar, set.clientID, set)
+	acct := accountFrom(ar, set)
 	s.forgetOthers(ctx, client, acct)
 	persisted := s.store.memoryOnly() == nil
+	if !persisted && needKeyring {
+		// The keyring answered the probe but failed the save: this process's memory is no
+		// place for a sign-in the command line exits right after.
+		return fmt.Errorf("signed in as %s, but the sign-in could not be saved: %w", acct.Username, s.store.memoryOnly())
+	}
 	if persisted {
 		if err := s.store.lastSaveErr(); err != nil {
 			return fmt.Errorf("signed in as %s, but the sign-in could not be saved: %w", acct.Username, err)
@@ -431,10 +458,10 @@ func signInFailed(err error) error {
 // SignOut forgets the sign-in: the cache key in the keyring, the sealed cache and the account
 // record, and the tokens this Session holds in memory.
 func (s *Session) SignOut(ctx context.Context) error {
+	errs := []error{removeAccount(s.dir), s.store.clear(ctx)}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	errs := []error{s.store.clear(ctx), removeAccount(s.dir)}
 	s.account, s.client, s.stop, s.loaded = nil, nil, nil, false
+	s.mu.Unlock()
 	return errors.Join(errs...)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -270,6 +271,45 @@ func TestGetTokenErrors(t *testing.T) {
 			t.Errorf("State = %s; want ok (the sign-in is fine, the network is not)", st)
 		}
 	})
+	// The account record is there but the tokens are not: sign-in needed at once, without
+	// asking the identity platform, however often the sync loop asks.
+	for _, lose := range []struct {
+		name       string
+		lose       func(kr *memKeyring, cfg Config)
+		unreadable bool
+	}{
+		{"cache key gone", func(kr *memKeyring, cfg Config) { kr.Delete(cfg.KeyringService, keyEntry) }, false},
+		{"sealed cache gone", func(kr *memKeyring, cfg Config) { os.Remove(filepath.Join(cfg.Dir, sealedName)) }, false},
+		{"cache key replaced", func(kr *memKeyring, cfg Config) {
+			kr.Set(cfg.KeyringService, keyEntry, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+		}, true},
+	} {
+		t.Run(lose.name, func(t *testing.T) {
+			w := newWorld(t)
+			kr := newMemKeyring()
+			cfg := w.config(t, kr, nil)
+			s, _ := Open(cfg)
+			signInDeviceCode(t, w, s)
+			lose.lose(kr, cfg)
+			s2, err := Open(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := len(w.srv.Requests())
+			for range 3 {
+				_, err = s2.GetToken(ctx, policy.TokenRequestOptions{})
+				if !errors.Is(err, calsync.ErrSignInNeeded) || !strings.Contains(err.Error(), "no saved sign-in for AlexW@contoso.onmicrosoft.com") {
+					t.Fatalf("err = %v; want sign-in needed, no saved sign-in", err)
+				}
+			}
+			if errors.Is(err, errUnreadable) != lose.unreadable {
+				t.Errorf("err = %v; matches errUnreadable: %v, want %v", err, !lose.unreadable, lose.unreadable)
+			}
+			if n := len(w.srv.Requests()) - before; n != 0 {
+				t.Errorf("%d requests to the identity platform", n)
+			}
+		})
+	}
 	t.Run("damaged account record", func(t *testing.T) {
 		w := newWorld(t)
 		cfg := w.config(t, newMemKeyring(), nil)
@@ -294,16 +334,9 @@ func TestWhoAmI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &offsetClock{}
-			id := fakegraph.NewIdentity(fakegraph.IdentityOptions{ClientID: testClientID, Now: clock.Now, UserName: tt.name, UPN: tt.upn})
-			srv, err := fakegraph.NewTLS(fakegraph.Options{Authorize: id.Authorize, Now: clock.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			id.Mount(srv)
-			t.Cleanup(srv.Close)
-			w := &world{srv: srv, id: id, clock: clock}
-			cfg := w.config(t, newMemKeyring(), nil)
+			w := newWorldWith(t, fakegraph.IdentityOptions{UserName: tt.name, UPN: tt.upn})
+			kr := newMemKeyring()
+			cfg := w.config(t, kr, nil)
 			var out strings.Builder
 			if err := WhoAmI(cfg, &out); err != nil || out.String() != "Nobody is signed in. Run caltray signin.\n" {
 				t.Fatalf("whoami before sign-in: %q, %v", out.String(), err)
@@ -321,6 +354,9 @@ func TestWhoAmI(t *testing.T) {
 			out.Reset()
 			if err := SignOut(context.Background(), cfg, &out); err != nil || !strings.Contains(out.String(), "Signed out "+tt.upn) {
 				t.Errorf("signout: %q, %v", out.String(), err)
+			}
+			if got := listFiles(t, cfg.Dir); kr.len() != 0 || len(got) != 0 {
+				t.Errorf("after signout: %d keyring entries, files %v; want none", kr.len(), got)
 			}
 		})
 	}
@@ -365,6 +401,222 @@ func TestProvider(t *testing.T) {
 	}
 	if _, err := Provider(nil, w.srv.URL()); err == nil {
 		t.Error("Provider(nil) succeeded")
+	}
+}
+
+// TestRestart: a new Session (caltray restarted) gets the saved token silently, refreshes it
+// silently once it expires, and after the refresh token is revoked says sign-in needed,
+// asking the identity platform once and not again. Like TestEndToEnd, without the Secret
+// Service and in one process, so it runs everywhere.
+func TestRestart(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	kr := newMemKeyring()
+	cfg := w.config(t, kr, nil)
+	s, _ := Open(cfg)
+	signInDeviceCode(t, w, s)
+	signInAT := w.id.IssuedTokens()[0]
+
+	s2, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s2.GetToken(ctx, policy.TokenRequestOptions{})
+	if err != nil || tok.Token != signInAT {
+		t.Fatalf("after a restart: %v; want the sign-in's access token from the saved cache", err)
+	}
+	if n := w.id.TokenRequests("refresh_token"); n != 0 {
+		t.Errorf("the saved token cost %d refresh requests", n)
+	}
+
+	w.clock.Advance(2 * time.Hour)
+	ageCache(t, cfg, 2*time.Hour)
+	tok, err = s2.GetToken(ctx, policy.TokenRequestOptions{})
+	if err != nil || tok.Token == signInAT || w.id.Authorize(tok.Token) != nil {
+		t.Fatalf("after expiry: %v; want a new access token Graph accepts", err)
+	}
+	if n := w.id.TokenRequests("refresh_token"); n != 1 {
+		t.Errorf("refresh requests = %d, want 1", n)
+	}
+	if tok.ExpiresOn.Before(time.Now()) {
+		t.Errorf("ExpiresOn = %v; want the new token's expiry, in the future", tok.ExpiresOn)
+	}
+
+	w.id.RevokeRefreshTokens()
+	w.clock.Advance(2 * time.Hour)
+	ageCache(t, cfg, 2*time.Hour)
+	for i := range 5 {
+		_, err := s2.GetToken(ctx, policy.TokenRequestOptions{})
+		if !errors.Is(err, calsync.ErrSignInNeeded) || !strings.Contains(err.Error(), "invalid_grant") {
+			t.Fatalf("GetToken %d after revocation: %v; want sign-in needed saying invalid_grant", i, err)
+		}
+	}
+	if n := w.id.TokenRequests("refresh_token"); n != 2 {
+		t.Errorf("5 token requests after revocation made %d refresh requests in all, want 2 (one before, one after)", n)
+	}
+	if st, _ := s2.State(); st != calsync.AuthSignInNeeded {
+		t.Errorf("State = %s", st)
+	}
+	// A new sign-in (here in the first Session, as by caltray signin) lifts it.
+	signInDeviceCode(t, w, s)
+	if _, err := s2.GetToken(ctx, policy.TokenRequestOptions{}); err != nil {
+		t.Errorf("after signing in again: %v", err)
+	}
+}
+
+// TestStateWhileKeyringHangs: the tray asks State and Account while a token request waits on
+// an unanswered keyring; they answer at once.
+func TestStateWhileKeyringHangs(t *testing.T) {
+	w := newWorld(t)
+	kr := newMemKeyring()
+	cfg := w.config(t, kr, nil)
+	s, _ := Open(cfg)
+	signInDeviceCode(t, w, s)
+	s2, _ := Open(cfg)
+	release := make(chan struct{})
+	kr.mu.Lock()
+	kr.block = release
+	kr.mu.Unlock()
+	calls := kr.callCount()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s2.GetToken(context.Background(), policy.TokenRequestOptions{})
+		done <- err
+	}()
+	for kr.callCount() == calls { // until the token request waits in the keyring
+		time.Sleep(time.Millisecond)
+	}
+	answered := make(chan calsync.AuthState, 1)
+	go func() {
+		st, _ := s2.State()
+		s2.Account()
+		answered <- st
+	}()
+	select {
+	case st := <-answered:
+		if st != calsync.AuthOK {
+			t.Errorf("State = %s, want ok", st)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("State waits for the keyring")
+		defer func() { <-answered }() // let it finish before goleak looks
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("GetToken once the keyring answered: %v", err)
+	}
+}
+
+// TestBrowserSignInEnds: a browser sign-in that ends without a code (cancelled, no browser)
+// returns promptly, says what to do, and closes its loopback redirect server.
+func TestBrowserSignInEnds(t *testing.T) {
+	tests := []struct {
+		name    string
+		open    func(cancel context.CancelFunc) error
+		wantErr string
+		wantIs  error
+	}{
+		{"cancelled while waiting for the browser", func(cancel context.CancelFunc) error { cancel(); return nil }, "sign-in failed", context.Canceled},
+		{"no browser", func(context.CancelFunc) error { return errors.New("xdg-open: not found") }, "run caltray signin --device-code", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			cfg := w.config(t, newMemKeyring(), nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var redirect string
+			cfg.OpenBrowser = func(u string) error {
+				pu, err := url.Parse(u)
+				if err != nil {
+					return err
+				}
+				redirect = pu.Query().Get("redirect_uri")
+				return tt.open(cancel)
+			}
+			s, _ := Open(cfg)
+			start := time.Now()
+			err := s.SignIn(ctx, io.Discard, false)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || (tt.wantIs != nil && !errors.Is(err, tt.wantIs)) {
+				t.Fatalf("SignIn = %v; want an error saying %q", err, tt.wantErr)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("SignIn took %v to give up", d)
+			}
+			ru, err := url.Parse(redirect)
+			if err != nil || ru.Port() == "" {
+				t.Fatalf("redirect URI %q", redirect)
+			}
+			if c, err := net.DialTimeout("tcp", net.JoinHostPort("localhost", ru.Port()), time.Second); err == nil {
+				c.Close()
+				t.Errorf("the loopback redirect server on %s still accepts connections", ru.Host)
+			}
+			if st, _ := s.State(); st != calsync.AuthSignedOut {
+				t.Errorf("State = %s after a failed sign-in", st)
+			}
+		})
+	}
+}
+
+// TestDeviceCodeEnds: a device code sign-in the user never completes ends with the code's
+// expiry (saying to start again) or when cancelled, promptly.
+func TestDeviceCodeEnds(t *testing.T) {
+	tests := []struct {
+		name     string
+		act      func(w *world, cancel context.CancelFunc) error
+		wantErr  string
+		wantIs   error
+		minPolls int // the expiry is learnt by polling; a cancel may come before the first poll
+	}{
+		{"code expires", func(w *world, _ context.CancelFunc) error { w.clock.Advance(16 * time.Minute); return nil },
+			"expired_token", nil, 1},
+		{"cancelled", func(_ *world, cancel context.CancelFunc) error { cancel(); return nil }, "sign-in failed", context.Canceled, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			cfg := w.config(t, newMemKeyring(), nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s, _ := Open(cfg)
+			out := &deviceUser{act: func(string, string) error { return tt.act(w, cancel) }}
+			start := time.Now()
+			err := s.SignIn(ctx, out, true)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || (tt.wantIs != nil && !errors.Is(err, tt.wantIs)) {
+				t.Fatalf("SignIn = %v; want an error saying %q", err, tt.wantErr)
+			}
+			if tt.wantIs == nil && !strings.Contains(err.Error(), "run caltray signin --device-code again") {
+				t.Errorf("SignIn = %v; want it to say what to do", err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("SignIn took %v to give up", d)
+			}
+			if n := w.id.TokenRequests("device_code"); n < tt.minPolls || n > 3 {
+				t.Errorf("%d device code polls; want %d to 3", n, tt.minPolls)
+			}
+		})
+	}
+}
+
+// TestSignInCannotSave: caltray signin whose keyring answers but refuses to store the key
+// fails, rather than reporting a sign-in that ends with the process.
+func TestSignInCannotSave(t *testing.T) {
+	w := newWorld(t)
+	kr := newMemKeyring()
+	kr.failSet = errors.New("org.freedesktop.Secret.Error.IsLocked")
+	cfg := w.config(t, kr, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out := &deviceUser{act: approve(w.srv.Client())}
+	err := SignIn(ctx, cfg, out, true)
+	if !errors.Is(err, calsync.ErrNoKeyring) || !strings.Contains(err.Error(), "could not be saved") {
+		t.Fatalf("SignIn = %v; want an error matching ErrNoKeyring saying the sign-in could not be saved", err)
+	}
+	if strings.Contains(out.String(), "Signed in as") {
+		t.Errorf("output claims success: %q", out.String())
+	}
+	if got := listFiles(t, cfg.Dir); len(got) != 0 {
+		t.Errorf("files written: %v", got)
 	}
 }
 

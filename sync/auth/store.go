@@ -8,12 +8,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
@@ -43,6 +45,10 @@ var errUnreadable = errors.New("the saved sign-in cannot be read")
 //
 // When the keyring fails, the store turns memory-only for the rest of the run: Replace and
 // Export do nothing and MSAL keeps its tokens in memory. Nothing unsealed ever reaches the disk.
+//
+// Whether a call belongs to an interactive sign-in travels in its context (duringSignIn), not
+// in the store: a token request of the sync loop running meanwhile keeps the short deadline and
+// never creates a key.
 type tokenStore struct {
 	kr      Keyring
 	service string
@@ -53,12 +59,13 @@ type tokenStore struct {
 	// signInTimeout replaces timeout while the user signs in (and may answer an unlock prompt).
 	signInTimeout time.Duration
 
-	mu       sync.Mutex
-	memOnly  error         // the KeyringError that turned the store memory-only; nil while it persists
-	newKey   bool          // a missing key may be created: only while the user signs in
-	current  time.Duration // the keyring deadline in force: timeout or signInTimeout
-	saveErr  error         // the last Export's failure, nil after a success
-	readFail error         // the last Replace found a cache it could not open
+	// memOnly is the KeyringError that turned the store memory-only; nil while it persists.
+	// Atomic, so State can read it while a keyring call holds mu.
+	memOnly atomic.Pointer[KeyringError]
+
+	mu       sync.Mutex // serializes loads and saves; held across keyring calls
+	saveErr  error      // the last Export's failure, nil after a success
+	readFail error      // the last Replace found a cache it could not open
 }
 
 func newTokenStore(c Config, dir string) *tokenStore {
@@ -69,8 +76,26 @@ func newTokenStore(c Config, dir string) *tokenStore {
 	if c.KeyringTimeout > 0 {
 		s.signInTimeout = c.KeyringTimeout // a caller that chose a deadline keeps it
 	}
-	s.current = s.timeout
 	return s
+}
+
+type signInKey struct{}
+
+// duringSignIn marks ctx as an interactive sign-in's: only then may a save create the cache
+// key, and keyring calls wait longer (the user is at the keyboard, perhaps answering an unlock
+// prompt). MSAL hands the context on to Replace and Export.
+func duringSignIn(ctx context.Context) context.Context {
+	return context.WithValue(ctx, signInKey{}, true)
+}
+
+func isSignIn(ctx context.Context) bool { return ctx.Value(signInKey{}) != nil }
+
+// deadline is the keyring deadline for a call made with ctx.
+func (s *tokenStore) deadline(ctx context.Context) time.Duration {
+	if isSignIn(ctx) {
+		return s.signInTimeout
+	}
+	return s.timeout
 }
 
 func (s *tokenStore) path() string { return filepath.Join(s.dir, sealedName) }
@@ -80,7 +105,7 @@ func (s *tokenStore) path() string { return filepath.Join(s.dir, sealedName) }
 func (s *tokenStore) Replace(ctx context.Context, u cache.Unmarshaler, _ cache.ReplaceHints) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.memOnly != nil {
+	if s.memoryOnly() != nil {
 		return nil
 	}
 	blob, err := s.loadLocked(ctx)
@@ -112,7 +137,7 @@ func (s *tokenStore) Replace(ctx context.Context, u cache.Unmarshaler, _ cache.R
 func (s *tokenStore) Export(ctx context.Context, m cache.Marshaler, _ cache.ExportHints) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.memOnly != nil {
+	if s.memoryOnly() != nil {
 		return nil
 	}
 	blob, err := m.Marshal()
@@ -140,28 +165,18 @@ func (s *tokenStore) toMemory(err error) bool {
 	if !errors.As(err, &ke) {
 		return false
 	}
-	s.memOnly = ke
+	s.memOnly.CompareAndSwap(nil, ke)
 	s.log.Warn("auth: keeping tokens in memory for this run only; caltray will ask you to sign in again next time", "reason", ke.Error())
 	return true
 }
 
-// memoryOnly returns the keyring error that made the store memory-only, or nil.
+// memoryOnly returns the keyring error that made the store memory-only, or nil. It never
+// waits for a keyring call in progress.
 func (s *tokenStore) memoryOnly() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.memOnly
-}
-
-// signingIn marks the start (or end) of an interactive sign-in: only then may a write create
-// the cache key, and keyring calls wait longer.
-func (s *tokenStore) signingIn(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.newKey = on
-	s.current = s.timeout
-	if on {
-		s.current = s.signInTimeout
+	if ke := s.memOnly.Load(); ke != nil {
+		return ke
 	}
+	return nil
 }
 
 // readFailure returns why the last Replace could not read the saved cache, or nil.
@@ -171,6 +186,7 @@ func (s *tokenStore) readFailure() error {
 	return s.readFail
 }
 
+// lastSaveErr returns why the last Export could not save the cache, or nil.
 func (s *tokenStore) lastSaveErr() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -181,19 +197,19 @@ func (s *tokenStore) lastSaveErr() error {
 func (s *tokenStore) probe(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.memOnly != nil {
-		return s.memOnly
+	if ke := s.memoryOnly(); ke != nil {
+		return ke
 	}
 	_, err := s.keyLocked(ctx)
 	if s.toMemory(err) {
-		return s.memOnly
+		return s.memoryOnly()
 	}
 	return nil
 }
 
 // keyLocked reads the cache key; errNoKey if there is none (or only a damaged one).
 func (s *tokenStore) keyLocked(ctx context.Context) ([]byte, error) {
-	enc, err := keyringCall(ctx, s.current, "read", func() (string, error) { return s.kr.Get(s.service, keyEntry) })
+	enc, err := keyringCall(ctx, s.deadline(ctx), "read", func() (string, error) { return s.kr.Get(s.service, keyEntry) })
 	if errors.Is(err, ErrNotFound) {
 		return nil, errNoKey
 	}
@@ -217,7 +233,7 @@ func (s *tokenStore) loadLocked(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := os.ReadFile(s.path())
+	sealed, err := readLimited(s.path(), maxCacheSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -231,14 +247,25 @@ func (s *tokenStore) loadLocked(ctx context.Context) ([]byte, error) {
 	return blob, nil
 }
 
-// saveLocked seals blob under the keyring's key, creating the key only if allowed.
+// readLimited reads a file of at most max bytes; a larger one is read only up to max+1 bytes,
+// which open rejects as too large.
+func readLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, max+1))
+}
+
+// saveLocked seals blob under the keyring's key, creating the key only during a sign-in.
 func (s *tokenStore) saveLocked(ctx context.Context, blob []byte) error {
 	key, err := s.keyLocked(ctx)
-	if errors.Is(err, errNoKey) && s.newKey {
+	if errors.Is(err, errNoKey) && isSignIn(ctx) {
 		key = make([]byte, keySize)
 		rand.Read(key) // never fails
 		enc := base64.StdEncoding.EncodeToString(key)
-		_, err = keyringCall(ctx, s.current, "write", func() (struct{}, error) {
+		_, err = keyringCall(ctx, s.deadline(ctx), "write", func() (struct{}, error) {
 			return struct{}{}, s.kr.Set(s.service, keyEntry, enc)
 		})
 	}
@@ -254,27 +281,32 @@ func (s *tokenStore) saveLocked(ctx context.Context, blob []byte) error {
 	return writeFileAtomic(s.dir, sealedName, sealed)
 }
 
-// clear removes the cache key from the keyring and the sealed cache from the disk.
+// clear removes the sealed cache from the disk and the cache key from the keyring. It asks the
+// keyring even when the store went memory-only during this run: an earlier run may have saved
+// a key there, and a sign-out must not leave it behind unreported.
 func (s *tokenStore) clear(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
-	if s.memOnly == nil {
-		_, err := keyringCall(ctx, s.current, "delete", func() (struct{}, error) {
-			return struct{}{}, s.kr.Delete(s.service, keyEntry)
-		})
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			errs = append(errs, err)
-		}
-	}
+	// The file first: without it the key opens nothing, even if the keyring does not answer.
 	if err := os.Remove(s.path()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, fmt.Errorf("remove the saved sign-in: %w", err))
 	}
 	removeTemps(s.dir, 0)
+	_, err := keyringCall(ctx, s.deadline(ctx), "delete", func() (struct{}, error) {
+		return struct{}{}, s.kr.Delete(s.service, keyEntry)
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
-// seal encrypts blob: magic, nonce, then AES-256-GCM ciphertext with the service as extra data.
+// seal encrypts blob: magic, a random 96-bit nonce, then the AES-256-GCM ciphertext. The
+// authenticated extra data binds the format version (the magic), the purpose and the keyring
+// service, so a file cannot be relabelled as another format or passed off as another
+// service's cache. Random nonces are safe here: one key seals a few writes an hour, far below
+// the 2^32 messages a random 96-bit nonce allows.
 func seal(key, blob []byte, service string) ([]byte, error) {
 	gcm, err := newGCM(key)
 	if err != nil {
@@ -284,8 +316,11 @@ func seal(key, blob []byte, service string) ([]byte, error) {
 	copy(out, sealedMagic)
 	rand.Read(out[len(sealedMagic):]) // never fails
 	nonce := out[len(sealedMagic):]
-	return gcm.Seal(out, nonce, blob, []byte(sealedAAD+"|"+service)), nil
+	return gcm.Seal(out, nonce, blob, sealedAD(service)), nil
 }
+
+// sealedAD is the authenticated extra data of a sealed cache.
+func sealedAD(service string) []byte { return []byte(sealedMagic + "|" + sealedAAD + "|" + service) }
 
 // open reverses seal.
 func open(key, sealed []byte, service string) ([]byte, error) {
@@ -300,7 +335,7 @@ func open(key, sealed []byte, service string) ([]byte, error) {
 	case len(sealed) < head+gcm.Overhead() || string(sealed[:len(sealedMagic)]) != sealedMagic:
 		return nil, errors.New("not a sealed token cache")
 	}
-	blob, err := gcm.Open(nil, sealed[len(sealedMagic):head], sealed[head:], []byte(sealedAAD+"|"+service))
+	blob, err := gcm.Open(nil, sealed[len(sealedMagic):head], sealed[head:], sealedAD(service))
 	if err != nil {
 		return nil, errors.New("not sealed with the keyring's key")
 	}

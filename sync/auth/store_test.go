@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -28,6 +29,15 @@ func TestSealOpen(t *testing.T) {
 	}
 	if bytes.Contains(sealed, []byte("s3cr3t")) {
 		t.Fatal("the sealed cache contains the plaintext")
+	}
+	// Every seal draws a fresh nonce: two seals of one blob share no nonce and no ciphertext.
+	again, err := seal(key, blob, "caltray")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := len(sealedMagic) + 12
+	if bytes.Equal(sealed[len(sealedMagic):head], again[len(sealedMagic):head]) || bytes.Equal(sealed[head:], again[head:]) {
+		t.Fatal("two seals of the same blob reuse the nonce")
 	}
 	flipped := bytes.Clone(sealed)
 	flipped[len(flipped)-1] ^= 1
@@ -72,23 +82,23 @@ func (c *blobCache) Unmarshal(b []byte) error {
 	return nil
 }
 
-// keyrings returns the keyrings a store test runs against: an in-memory one always, and the
-// real Secret Service under scripts/with-desktop.sh.
-func keyrings(t *testing.T) map[string]Keyring {
-	m := map[string]Keyring{"memory": newMemKeyring()}
-	if os.Getenv("CALTRAY_TEST_KEYRING") != "" {
-		m["secret-service"] = SystemKeyring{}
-	} else {
-		t.Log("the Secret Service variant is skipped: run under scripts/with-desktop.sh (make test sets CALTRAY_TEST_KEYRING)")
-	}
-	return m
+// keyrings are the keyrings a store test runs against: an in-memory one, and the real Secret
+// Service, whose subtest skips (saying why) unless scripts/with-desktop.sh provides one.
+var keyrings = []struct {
+	name   string
+	kr     func() Keyring
+	secret bool // needs the real Secret Service
+}{
+	{"memory", func() Keyring { return newMemKeyring() }, false},
+	{"secret-service", func() Keyring { return SystemKeyring{} }, true},
 }
 
+// testStore returns a store whose directory does not exist yet, as on a first sign-in.
 func testStore(t *testing.T, kr Keyring) *tokenStore {
 	t.Helper()
 	cfg := Config{Keyring: kr, KeyringService: "caltray-test-" + strings.ReplaceAll(t.Name(), "/", "-"),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	st := newTokenStore(cfg, t.TempDir())
+	st := newTokenStore(cfg, filepath.Join(t.TempDir(), "caltray"))
 	t.Cleanup(func() { kr.Delete(st.service, keyEntry) })
 	return st
 }
@@ -101,18 +111,22 @@ func randomBlob(t *testing.T, n int) []byte {
 
 // TestStoreLifecycle stores, loads, replaces and deletes a cache, 20 KB among them.
 func TestStoreLifecycle(t *testing.T) {
-	for name, kr := range keyrings(t) {
-		t.Run(name, func(t *testing.T) {
+	for _, k := range keyrings {
+		t.Run(k.name, func(t *testing.T) {
+			if k.secret {
+				requireSecretService(t)
+			}
+			kr := k.kr()
 			ctx := context.Background()
+			signIn := duringSignIn(ctx)
 			st := testStore(t, kr)
 			mem := &blobCache{data: []byte("stale")}
 			if err := st.Replace(ctx, mem, cache.ReplaceHints{}); err != nil || string(mem.data) != emptyCache {
 				t.Fatalf("Replace with nothing stored: %q, %v; want an empty cache", mem.data, err)
 			}
-			st.signingIn(true)
 			for _, size := range []int{100, 20 << 10, 3000} { // store, then replace twice
 				blob := randomBlob(t, size)
-				if err := st.Export(ctx, &blobCache{data: blob}, cache.ExportHints{}); err != nil || st.lastSaveErr() != nil {
+				if err := st.Export(signIn, &blobCache{data: blob}, cache.ExportHints{}); err != nil || st.lastSaveErr() != nil {
 					t.Fatalf("Export %d bytes: %v, %v", size, err, st.lastSaveErr())
 				}
 				mem := &blobCache{}
@@ -120,10 +134,12 @@ func TestStoreLifecycle(t *testing.T) {
 					t.Fatalf("Replace after Export of %d bytes: got %d bytes, %v", size, len(mem.data), err)
 				}
 			}
-			st.signingIn(false)
 			info, err := os.Stat(st.path())
 			if err != nil || info.Mode().Perm() != 0o600 {
 				t.Fatalf("sealed file: %v, %v; want mode 0600", info, err)
+			}
+			if info, err := os.Stat(st.dir); err != nil || info.Mode().Perm() != 0o700 {
+				t.Fatalf("directory: %v, %v; want mode 0700", info, err)
 			}
 			secret, err := kr.Get(st.service, keyEntry)
 			if err != nil || len(secret) > 64 {
@@ -148,9 +164,8 @@ func TestStoreLifecycle(t *testing.T) {
 
 // TestStoreInterruptedWrite: a write that stops before its rename leaves the previous cache readable.
 func TestStoreInterruptedWrite(t *testing.T) {
-	ctx := context.Background()
+	ctx := duringSignIn(context.Background())
 	st := testStore(t, newMemKeyring())
-	st.signingIn(true)
 	old := randomBlob(t, 20<<10)
 	if err := st.Export(ctx, &blobCache{data: old}, cache.ExportHints{}); err != nil {
 		t.Fatal(err)
@@ -204,9 +219,10 @@ func TestStoreDamage(t *testing.T) {
 			ctx := context.Background()
 			kr := newMemKeyring()
 			st := testStore(t, kr)
-			st.signingIn(true)
-			st.Export(ctx, &blobCache{data: []byte(`{"x":1}`)}, cache.ExportHints{})
-			st.signingIn(false)
+			st.Export(duringSignIn(ctx), &blobCache{data: []byte(`{"x":1}`)}, cache.ExportHints{})
+			if st.lastSaveErr() != nil {
+				t.Fatal(st.lastSaveErr())
+			}
 			tt.damage(t, st, kr)
 			mem := &blobCache{data: []byte("stale")}
 			if err := st.Replace(ctx, mem, cache.ReplaceHints{}); err != nil || string(mem.data) != emptyCache {
@@ -265,7 +281,7 @@ func TestStoreWithoutKeyring(t *testing.T) {
 				// call finish and the keyring answer the cleanup.
 				t.Cleanup(func() { close(kr.block) })
 			}
-			st.timeout, st.signInTimeout, st.current = 20*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond
+			st.timeout, st.signInTimeout = 20*time.Millisecond, 20*time.Millisecond
 			mem := &blobCache{data: []byte("in memory")}
 			start := time.Now()
 			if err := st.Replace(ctx, mem, cache.ReplaceHints{}); err != nil {
@@ -281,19 +297,73 @@ func TestStoreWithoutKeyring(t *testing.T) {
 			if !errors.Is(ke, calsync.ErrNoKeyring) || !strings.Contains(ke.Error(), tt.wantMsg) || !strings.Contains(ke.Error(), "gnome-keyring") {
 				t.Errorf("memoryOnly = %v; want ErrNoKeyring saying %q and how to fix it", ke, tt.wantMsg)
 			}
-			st.signingIn(true)
-			if err := st.Export(ctx, &blobCache{data: []byte(`{"x":1}`)}, cache.ExportHints{}); err != nil {
+			calls := kr.callCount()
+			if err := st.Export(duringSignIn(ctx), &blobCache{data: []byte(`{"x":1}`)}, cache.ExportHints{}); err != nil {
 				t.Fatal(err)
 			}
-			calls := kr.callCount()
 			st.Replace(ctx, mem, cache.ReplaceHints{})
 			if kr.callCount() != calls {
 				t.Errorf("a memory-only store still calls the keyring")
 			}
-			if entries, _ := os.ReadDir(st.dir); len(entries) != 0 {
-				t.Errorf("a memory-only store wrote %d files", len(entries))
+			if _, err := os.Stat(st.dir); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("a memory-only store created %s or wrote in it (%v)", st.dir, err)
 			}
 		})
+	}
+}
+
+// TestStoreDeadline: only a sign-in's calls get the long keyring deadline; a token request
+// running meanwhile keeps the short one.
+func TestStoreDeadline(t *testing.T) {
+	st := testStore(t, newMemKeyring())
+	tests := []struct {
+		name string
+		ctx  context.Context
+		want time.Duration
+	}{
+		{"token request", context.Background(), DefaultKeyringTimeout},
+		{"sign-in", duringSignIn(context.Background()), SignInKeyringTimeout},
+		{"derived from a sign-in's", func() context.Context {
+			ctx, cancel := context.WithTimeout(duringSignIn(context.Background()), time.Hour)
+			t.Cleanup(cancel)
+			return ctx
+		}(), SignInKeyringTimeout},
+	}
+	for _, tt := range tests {
+		if got := st.deadline(tt.ctx); got != tt.want {
+			t.Errorf("%s: deadline %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestStoreClearAfterKeyringFailure: a store that went memory-only still removes a key an
+// earlier run saved, once the keyring answers again.
+func TestStoreClearAfterKeyringFailure(t *testing.T) {
+	ctx := context.Background()
+	kr := newMemKeyring()
+	st := testStore(t, kr)
+	st.Export(duringSignIn(ctx), &blobCache{data: []byte(`{"x":1}`)}, cache.ExportHints{})
+	if st.lastSaveErr() != nil || kr.len() != 1 {
+		t.Fatalf("save: %v, %d keyring entries", st.lastSaveErr(), kr.len())
+	}
+	kr.mu.Lock()
+	kr.fail = errors.New("the keyring is locked")
+	kr.mu.Unlock()
+	st.Replace(ctx, &blobCache{}, cache.ReplaceHints{})
+	if st.memoryOnly() == nil {
+		t.Fatal("the store did not go memory-only")
+	}
+	if err := st.clear(ctx); !errors.Is(err, calsync.ErrNoKeyring) {
+		t.Errorf("clear with the keyring failing: %v; want the keyring error reported", err)
+	}
+	if _, err := os.Stat(st.path()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the sealed file survived a clear whose keyring call failed (%v)", err)
+	}
+	kr.mu.Lock()
+	kr.fail = nil
+	kr.mu.Unlock()
+	if err := st.clear(ctx); err != nil || kr.len() != 0 {
+		t.Errorf("clear: %v, %d keyring entries left; want none", err, kr.len())
 	}
 }
 

@@ -89,6 +89,7 @@ type Identity struct {
 	upn      string
 
 	mu       gosync.Mutex
+	audience string // the origin of the Server it is mounted on: Graph's own audience there
 	lifetime time.Duration
 	codes    map[string]*idAuthCode     // authorization code -> what it was issued for
 	devices  map[string]*idDeviceGrant  // device_code -> grant
@@ -147,7 +148,12 @@ func NewIdentity(opts IdentityOptions) *Identity {
 
 // Mount serves the identity endpoints on s, next to Graph's /v1.0/. It takes every path Graph
 // does not (the tenant is the first path segment, and any name may be a tenant's).
-func (id *Identity) Mount(s *Server) { s.Handle("/", id) }
+func (id *Identity) Mount(s *Server) {
+	id.mu.Lock()
+	id.audience = strings.TrimSuffix(IdentityAuthority(s), "/")
+	id.mu.Unlock()
+	s.Handle("/", id)
+}
 
 // IdentityAuthority returns the authority host URL of an Identity mounted on s, such as
 // "https://127.0.0.1:41234/"; MSAL's authority is that plus a tenant.
@@ -213,14 +219,18 @@ func (id *Identity) IssuedTokens() []string {
 func (id *Identity) TenantID() string { return id.tenantID }
 
 // Authorize is the Graph side's token check (Options.Authorize): it accepts only access tokens
-// this Identity issued, for Microsoft Graph, with the calendar permission, on its clock still
-// valid. Its error messages are Graph's and never quote the token.
+// this Identity issued, for this Graph (audience https://graph.microsoft.com or the origin of
+// the Server it is mounted on), with the calendar permission, on its clock still valid. Its
+// error messages are Graph's and never quote the token.
 func (id *Identity) Authorize(token string) error {
 	claims, err := id.verify(token)
 	if err != nil {
 		return err
 	}
-	if claims.Typ != "at" {
+	id.mu.Lock()
+	audience := id.audience
+	id.mu.Unlock()
+	if claims.Typ != "at" || (claims.Aud != idGraphResource && claims.Aud != audience) {
 		return errors.New("Access token validation failure. Invalid audience.")
 	}
 	now := id.now().Unix()
@@ -320,7 +330,7 @@ func (id *Identity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (id *Identity) knownTenant(t string) bool {
 	switch strings.ToLower(t) {
-	case "organizations", "common", id.tenantID, strings.ToLower(id.domain):
+	case "organizations", "common", strings.ToLower(id.tenantID), strings.ToLower(id.domain):
 		return true
 	}
 	return false
@@ -341,11 +351,9 @@ func (id *Identity) openIDConfiguration(w http.ResponseWriter, r *http.Request, 
 	}
 	base := idBase(r) + "/" + tenant
 	// Like Entra, a multi-tenant authority answers with the {tenantid} placeholder in the issuer.
-	issuerTenant := tenant
+	issuerTenant := id.tenantID
 	if t := strings.ToLower(tenant); t == "organizations" || t == "common" {
 		issuerTenant = "{tenantid}"
-	} else {
-		issuerTenant = id.tenantID
 	}
 	idWriteJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/oauth2/v2.0/token",

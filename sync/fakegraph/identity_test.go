@@ -314,11 +314,19 @@ func TestIdentityAuthorize(t *testing.T) {
 		t.Errorf("expires_in = %v after SetAccessTokenLifetime(10m)", short["expires_in"])
 	}
 	userOnly := short["access_token"].(string)
+	_, sovereign := e.post(t, "/oauth2/v2.0/token", url.Values{"client_id": {idTestClient}, "grant_type": {"refresh_token"},
+		"refresh_token": {tok["refresh_token"].(string)}, "scope": {"https://graph.microsoft.us/Calendars.Read offline_access"}})
+	forOtherGraph, _ := sovereign["access_token"].(string)
+	_, local := e.post(t, "/oauth2/v2.0/token", url.Values{"client_id": {idTestClient}, "grant_type": {"refresh_token"},
+		"refresh_token": {tok["refresh_token"].(string)}, "scope": {strings.TrimSuffix(IdentityAuthority(e.srv), "/") + "/Calendars.Read offline_access"}})
+	forThisServer, _ := local["access_token"].(string)
 
 	tests := []struct {
 		name, token, wantErr string
 	}{
 		{"issued", at, ""},
+		{"for this server's origin", forThisServer, ""},
+		{"for another cloud's Graph", forOtherGraph, "Invalid audience"},
 		{"id token", idt, "Invalid audience"},
 		{"another identity's", other.sign(idClaims{Typ: "at", Exp: e.clock.Now().Add(time.Hour).Unix(), Scp: "Calendars.Read"}), "Invalid signature"},
 		{"forged signature", forged, "Invalid signature"},
