@@ -3,9 +3,24 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	calsync "caltray/sync"
+	"caltray/sync/agenda"
+	"caltray/sync/graph"
+	"caltray/sync/health"
+	"caltray/sync/logging"
 )
 
 // version is the release; the build may override it with -ldflags "-X main.version=...".
@@ -22,6 +37,7 @@ const (
 // commands maps a sub-command to its implementation. Each returns the exit code.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"version": runVersion,
+	"agenda":  runAgenda,
 }
 
 func main() {
@@ -46,6 +62,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: caltray <command> [flags]
 
 commands:
+  agenda    sync once and print the upcoming meetings (caltray agenda -h for its flags)
   version   print caltray's version
 `)
 }
@@ -57,4 +74,185 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "caltray %s\n", version)
 	return exitOK
+}
+
+// runAgenda is `caltray agenda`: flags and output here, the work in package agenda.
+func runAgenda(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("caltray agenda", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var days daysFlag
+	fs.Var(&days, "days", "show `N` days after today, 0 for today only (default: the settings' window, 7)")
+	asJSON := fs.Bool("json", false, "print the agenda as JSON (the schema in DESIGN.md)")
+	graphURL := fs.String("graph-url", graph.DefaultBaseURL, "Microsoft Graph base URL (https; http only for loopback)")
+	demo := fs.Bool("demo", false, "sync against a simulated Graph started in-process: no account, no network")
+	debug := fs.Bool("debug", false, "log debug lines too")
+	serve := fs.Bool("serve", false, "keep syncing every interval and print the agenda after each sync, until interrupted")
+	healthAddr := fs.String("health-addr", "", "with --serve: serve GET /health/async on this loopback `address`, e.g. 127.0.0.1:8765")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: caltray agenda [--days N] [--json] [--graph-url URL] [--demo] [--debug] [--serve [--health-addr ADDR]]\n\n"+
+			"Syncs once and prints the upcoming meetings. Uses the bearer token in %s.\n"+
+			"Exit codes: 0 ok, 2 usage or config error, 3 sign-in needed, 4 sync failed (cached agenda printed, marked stale).\n\n", agenda.TokenEnv)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "caltray agenda: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return exitUsage
+	}
+	if *healthAddr != "" && !*serve {
+		fmt.Fprintln(stderr, "caltray agenda: --health-addr needs --serve: a single sync ends before anyone could ask")
+		return exitUsage
+	}
+	token := os.Getenv(agenda.TokenEnv)
+	secrets := append([]string{token}, strings.Fields(token)...) // also the token without "Bearer "
+
+	cacheDir, cacheErr := calsync.CacheDir()
+	log, closeLog, err := logging.New(logging.Options{Dir: cacheDir, Stderr: stderr, Debug: *debug, Secrets: secrets})
+	if err != nil {
+		// No log file is no reason to show no agenda: log to stderr alone.
+		log, closeLog, _ = logging.New(logging.Options{Stderr: stderr, Debug: *debug, Secrets: secrets})
+		log.Warn("logging to stderr only", "err", err)
+	}
+	defer closeLog()
+	if cacheErr != nil {
+		log.Warn("running without the offline cache", "err", cacheErr)
+	}
+	settings := loadSettings(log)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := agenda.Options{
+		Days: days.value(), GraphURL: *graphURL, Demo: *demo, Token: token,
+		CacheDir: cacheDir, Settings: settings, Logger: log,
+	}
+	if *serve {
+		return serveAgenda(ctx, opts, *healthAddr, *asJSON, stdout, stderr, log)
+	}
+	snap, err := agenda.Run(ctx, opts)
+	switch {
+	case errors.Is(err, agenda.ErrUsage):
+		fmt.Fprintf(stderr, "caltray agenda: %v\n", err)
+		return exitUsage
+	case errors.Is(err, agenda.ErrNoCredential):
+		fmt.Fprintf(stderr, "caltray agenda: %v\n", err)
+		return exitSignIn
+	}
+	if snap.Generation > 0 { // there is an agenda to show, fresh or cached
+		var werr error
+		if *asJSON {
+			werr = agenda.WriteJSON(stdout, agenda.NewOutput(snap, time.Now(), time.Local))
+		} else {
+			werr = agenda.WriteTable(stdout, snap, time.Local)
+		}
+		if werr != nil {
+			fmt.Fprintf(stderr, "caltray agenda: write the agenda: %v\n", werr)
+			return exitSync
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray agenda: sync failed: %v\n", err)
+		if calsync.SignInNeeded(err) {
+			return exitSignIn
+		}
+		return exitSync
+	}
+	return exitOK
+}
+
+// serveAgenda is `caltray agenda --serve`: the sync loop runs until ctx ends, the agenda is
+// printed after each sync, and the health endpoint serves if addr is set.
+func serveAgenda(ctx context.Context, opts agenda.Options, addr string, asJSON bool, stdout, stderr io.Writer, log *slog.Logger) int {
+	loop, closeLoop, err := agenda.NewLoop(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray agenda: %v\n", err)
+		if errors.Is(err, agenda.ErrNoCredential) {
+			return exitSignIn
+		}
+		return exitUsage
+	}
+	defer closeLoop()
+	if addr != "" {
+		srv, err := health.Start(addr, loop.Health, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "caltray agenda: --health-addr: %v\n", err)
+			return exitUsage
+		}
+		defer srv.Close()
+	}
+	snaps, cancel := loop.Subscribe()
+	defer cancel()
+	loop.Start()
+	defer loop.Stop()
+	var printed uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return exitOK
+		case s := <-snaps:
+			if s.Syncing || s.Syncs == printed {
+				continue // print each finished sync once
+			}
+			printed = s.Syncs
+			if asJSON {
+				err = agenda.WriteJSONLine(stdout, agenda.NewOutput(s, time.Now(), time.Local))
+			} else {
+				err = agenda.WriteTable(stdout, s, time.Local)
+				fmt.Fprintln(stdout)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "caltray agenda: write the agenda: %v\n", err)
+				return exitSync
+			}
+		}
+	}
+}
+
+// loadSettings reads the user's settings; a bad file is reported and the defaults are used.
+func loadSettings(log *slog.Logger) calsync.Settings {
+	path, err := calsync.SettingsPath()
+	if err != nil {
+		log.Warn("using default settings", "err", err)
+		return calsync.DefaultSettings()
+	}
+	s, err := calsync.LoadSettings(path)
+	if err != nil {
+		log.Warn(err.Error())
+	}
+	return s
+}
+
+// daysFlag is --days: a count of days, or unset to use the settings' window.
+type daysFlag struct {
+	n   int
+	set bool
+}
+
+func (d *daysFlag) String() string {
+	if d == nil || !d.set {
+		return "" // unset: PrintDefaults shows no default, the usage line says what it is
+	}
+	return strconv.Itoa(d.n)
+}
+
+func (d *daysFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return errors.New("want a whole number of days, 0 or more")
+	}
+	d.n, d.set = n, true
+	return nil
+}
+
+// value is the days for agenda.Options: -1 when unset.
+func (d *daysFlag) value() int {
+	if !d.set {
+		return -1
+	}
+	return d.n
 }

@@ -1,0 +1,147 @@
+// Package agenda is `caltray agenda`, the headless way in: one sync through the runner, then
+// the agenda as a table or as the JSON object DESIGN.md specifies.
+package agenda
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"caltray/runner"
+	calsync "caltray/sync"
+)
+
+// Output is the JSON object `caltray agenda --json` prints; its shape is a contract.
+type Output struct {
+	GeneratedAt time.Time     `json:"generated_at"`
+	Health      runner.Health `json:"health"`
+	Events      []Event       `json:"events"`
+}
+
+// Event is one appointment in Output. Start and End are RFC 3339 with the viewer's offset;
+// all-day events carry their dates at local midnight.
+type Event struct {
+	ID        string `json:"id"`
+	Subject   string `json:"subject"`
+	Start     string `json:"start"`
+	End       string `json:"end"`
+	AllDay    bool   `json:"all_day"`
+	Location  string `json:"location"`
+	JoinURL   string `json:"join_url"`
+	WebLink   string `json:"web_link"`
+	Organizer string `json:"organizer"`
+	Response  string `json:"response"`
+	ShowAs    string `json:"show_as"`
+	Cancelled bool   `json:"cancelled"`
+}
+
+// NewOutput builds the JSON object for a snapshot, read in loc, generated at now.
+func NewOutput(s calsync.Snapshot, now time.Time, loc *time.Location) Output {
+	h := s.Health
+	h.Stale = s.Stale
+	out := Output{GeneratedAt: now.UTC().Truncate(time.Second), Health: h, Events: make([]Event, 0, len(s.Appointments))}
+	for _, a := range s.Appointments {
+		out.Events = append(out.Events, Event{
+			ID:        a.ID,
+			Subject:   a.Subject,
+			Start:     a.StartIn(loc).Format(time.RFC3339),
+			End:       a.EndIn(loc).Format(time.RFC3339),
+			AllDay:    a.AllDay,
+			Location:  a.Location,
+			JoinURL:   a.JoinURL,
+			WebLink:   a.WebLink,
+			Organizer: a.Organizer,
+			Response:  string(a.Response),
+			ShowAs:    string(a.ShowAs),
+			Cancelled: a.Cancelled,
+		})
+	}
+	return out
+}
+
+// WriteJSON writes o as indented JSON and a newline.
+func WriteJSON(w io.Writer, o Output) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // join links keep their & and < as they are
+	return enc.Encode(o)
+}
+
+// WriteJSONLine writes o as one line of JSON, for a stream of agendas (agenda --serve --json).
+func WriteJSONLine(w io.Writer, o Output) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(o)
+}
+
+// WriteTable writes the agenda for people: one line per event, grouped by day, and a warning
+// first when the agenda is stale.
+func WriteTable(w io.Writer, s calsync.Snapshot, loc *time.Location) error {
+	var b strings.Builder
+	if s.Stale {
+		when := "never"
+		if !s.LastSync.IsZero() {
+			when = s.LastSync.In(loc).Format("Mon 2 Jan 15:04")
+		}
+		fmt.Fprintf(&b, "STALE: this agenda may be out of date (last good sync: %s)", when)
+		if n := len(s.Recent); n > 0 && s.Recent[n-1].Err != "" {
+			fmt.Fprintf(&b, "\n       last sync failed: %s", s.Recent[n-1].Err)
+		}
+		b.WriteString("\n\n")
+	}
+	if len(s.Appointments) == 0 {
+		fmt.Fprintf(&b, "No meetings from %s to %s.\n", s.From.In(loc).Format("Mon 2 Jan"), s.To.In(loc).Add(-time.Nanosecond).Format("Mon 2 Jan"))
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	day := ""
+	for _, a := range s.Appointments {
+		start, end := a.StartIn(loc), a.EndIn(loc)
+		if d := start.Format("Monday 2 January 2006"); d != day {
+			if day != "" {
+				fmt.Fprintln(tw)
+			}
+			fmt.Fprintln(tw, d)
+			day = d
+		}
+		when := start.Format("15:04") + "–" + end.Format("15:04")
+		if a.AllDay {
+			when = "all day"
+			// Round: a day across a DST change has 23 or 25 hours.
+			if days := int(math.Round(end.Sub(start).Hours() / 24)); days > 1 {
+				when = fmt.Sprintf("all day (%d days)", days)
+			}
+		}
+		var notes []string
+		if a.Cancelled {
+			notes = append(notes, "CANCELLED")
+		}
+		switch a.Response {
+		case calsync.ResponseDeclined:
+			notes = append(notes, "declined")
+		case calsync.ResponseTentative:
+			notes = append(notes, "tentative")
+		case calsync.ResponseNone:
+			notes = append(notes, "not answered")
+		}
+		if a.JoinURL != "" {
+			notes = append(notes, "join: "+a.JoinURL)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", when, oneLine(a.Subject), oneLine(a.Location), strings.Join(notes, ", "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// oneLine keeps a field on its line: subjects and locations can hold tabs and line breaks.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

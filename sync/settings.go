@@ -1,0 +1,192 @@
+package sync
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Settings are what the user can change about the sync: the window it covers, how often it
+// runs, which events the agenda hides, and when the UI reminds. The Preferences window writes
+// them with SaveSettings; the loop picks them up through Loop.SetSettings.
+type Settings struct {
+	// WindowDays is how many days after today the agenda covers: the window runs from local
+	// midnight today to the midnight that ends day today+WindowDays. 0 means today only.
+	WindowDays int
+	// Interval is the time between two periodic syncs (each is jittered by ±10%).
+	Interval time.Duration
+	// HideDeclined, HideCancelled and HideAllDay leave those events out of the agenda.
+	HideDeclined  bool
+	HideCancelled bool
+	HideAllDay    bool
+	// ReminderMinutes is how long before a meeting starts the UI reminds; 0 turns reminders off.
+	ReminderMinutes int
+}
+
+// The limits Validate enforces. The interval's floor keeps caltray far from Graph's throttling
+// limits; the window's ceiling keeps one sync to a few pages.
+const (
+	MinInterval   = time.Minute
+	MaxInterval   = 24 * time.Hour
+	MaxWindowDays = 60
+	MaxReminder   = 24 * 60
+)
+
+// DefaultSettings returns the settings caltray starts with: today through 7 days ahead,
+// a sync every 5 minutes, nothing hidden, reminders 5 minutes before.
+func DefaultSettings() Settings {
+	return Settings{
+		WindowDays:      7,
+		Interval:        5 * time.Minute,
+		ReminderMinutes: 5,
+	}
+}
+
+// Validate reports every setting out of range, each named as in the settings file.
+func (s Settings) Validate() error {
+	var errs []error
+	if s.WindowDays < 0 || s.WindowDays > MaxWindowDays {
+		errs = append(errs, fmt.Errorf("window_days is %d; it must be between 0 (today only) and %d", s.WindowDays, MaxWindowDays))
+	}
+	if s.Interval < MinInterval || s.Interval > MaxInterval {
+		errs = append(errs, fmt.Errorf("interval is %v; it must be between %v and %v (e.g. \"5m\")", s.Interval, MinInterval, MaxInterval))
+	}
+	if s.ReminderMinutes < 0 || s.ReminderMinutes > MaxReminder {
+		errs = append(errs, fmt.Errorf("reminder_minutes is %d; it must be between 0 (off) and %d", s.ReminderMinutes, MaxReminder))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("invalid settings: %w", err)
+	}
+	return nil
+}
+
+// Window returns the window the settings select on the day of now, in loc.
+func (s Settings) Window(now time.Time, loc *time.Location) (from, to time.Time) {
+	y, m, d := now.In(loc).Date()
+	from = time.Date(y, m, d, 0, 0, 0, 0, loc)
+	return from, from.AddDate(0, 0, s.WindowDays+1)
+}
+
+// settingsFile is the settings' JSON form. The interval is a Go duration string ("5m"),
+// which a person editing the file can read, unlike nanoseconds.
+type settingsFile struct {
+	WindowDays      int    `json:"window_days"`
+	Interval        string `json:"interval"`
+	HideDeclined    bool   `json:"hide_declined"`
+	HideCancelled   bool   `json:"hide_cancelled"`
+	HideAllDay      bool   `json:"hide_all_day"`
+	ReminderMinutes int    `json:"reminder_minutes"`
+}
+
+// MarshalJSON writes the settings file's form.
+func (s Settings) MarshalJSON() ([]byte, error) {
+	return json.Marshal(settingsFile{
+		WindowDays:      s.WindowDays,
+		Interval:        s.Interval.String(),
+		HideDeclined:    s.HideDeclined,
+		HideCancelled:   s.HideCancelled,
+		HideAllDay:      s.HideAllDay,
+		ReminderMinutes: s.ReminderMinutes,
+	})
+}
+
+// UnmarshalJSON reads the settings file's form. Fields missing from data keep their values
+// in s, so decoding over DefaultSettings fills the gaps with defaults.
+func (s *Settings) UnmarshalJSON(data []byte) error {
+	f := settingsFile{
+		WindowDays:      s.WindowDays,
+		Interval:        s.Interval.String(),
+		HideDeclined:    s.HideDeclined,
+		HideCancelled:   s.HideCancelled,
+		HideAllDay:      s.HideAllDay,
+		ReminderMinutes: s.ReminderMinutes,
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return fmt.Errorf("%s: expected a JSON %s, found %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+		}
+		return err
+	}
+	d, err := time.ParseDuration(f.Interval)
+	if err != nil {
+		return fmt.Errorf("interval: %q is not a duration; write it like \"5m\" or \"1h30m\"", f.Interval)
+	}
+	*s = Settings{
+		WindowDays:      f.WindowDays,
+		Interval:        d,
+		HideDeclined:    f.HideDeclined,
+		HideCancelled:   f.HideCancelled,
+		HideAllDay:      f.HideAllDay,
+		ReminderMinutes: f.ReminderMinutes,
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int64":
+		return "whole number"
+	case "bool":
+		return "true or false"
+	}
+	return goKind
+}
+
+// SettingsPath returns where the settings live: os.UserConfigDir()/caltray/settings.json.
+func SettingsPath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("settings: no user config directory (set $HOME or $XDG_CONFIG_HOME): %w", err)
+	}
+	return filepath.Join(dir, "caltray", "settings.json"), nil
+}
+
+// LoadSettings reads the settings at path. A missing file gives DefaultSettings and no error.
+// A file that cannot be read or parsed, or holds values out of range, gives DefaultSettings
+// and an error naming the file and the field: the caller reports it and runs on the defaults.
+// The file is left as it is, so the user can fix it.
+func LoadSettings(path string) (Settings, error) {
+	def := DefaultSettings()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return def, nil
+	}
+	if err != nil {
+		return def, fmt.Errorf("settings file %s cannot be read, using defaults: %w", path, err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return def, fmt.Errorf("settings file %s is empty, using defaults; delete it or write the settings as JSON", path)
+	}
+	s := def
+	if err := json.Unmarshal(data, &s); err != nil {
+		return def, fmt.Errorf("settings file %s is not valid, using defaults; fix or delete it: %w", path, err)
+	}
+	if err := s.Validate(); err != nil {
+		return def, fmt.Errorf("settings file %s: %w; using defaults until it is fixed", path, err)
+	}
+	return s, nil
+}
+
+// SaveSettings validates s and writes it to path atomically (mode 0600), creating the directory.
+func SaveSettings(path string, s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("settings: encode: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("settings: create directory: %w", err)
+	}
+	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	return nil
+}

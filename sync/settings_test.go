@@ -1,0 +1,162 @@
+package sync
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSettingsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Settings)
+		want string // "" means valid
+	}{
+		{"defaults", func(*Settings) {}, ""},
+		{"today only", func(s *Settings) { s.WindowDays = 0 }, ""},
+		{"longest window", func(s *Settings) { s.WindowDays = MaxWindowDays }, ""},
+		{"negative window", func(s *Settings) { s.WindowDays = -1 }, "window_days is -1"},
+		{"window too long", func(s *Settings) { s.WindowDays = 61 }, "window_days is 61"},
+		{"interval too short", func(s *Settings) { s.Interval = 30 * time.Second }, "interval is 30s"},
+		{"interval too long", func(s *Settings) { s.Interval = 25 * time.Hour }, "interval is 25h0m0s"},
+		{"reminder negative", func(s *Settings) { s.ReminderMinutes = -5 }, "reminder_minutes is -5"},
+		{"reminders off", func(s *Settings) { s.ReminderMinutes = 0 }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := DefaultSettings()
+			tt.edit(&s)
+			err := s.Validate()
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("Validate() = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	bad := Settings{WindowDays: -1, Interval: 0, ReminderMinutes: -1}
+	if err := bad.Validate(); err == nil || strings.Count(err.Error(), " is ") != 3 {
+		t.Errorf("Validate reports every bad field at once: %v", err)
+	}
+}
+
+func TestSettingsWindow(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	s := DefaultSettings()
+	s.WindowDays = 1
+	// 23:30 UTC is already tomorrow in Berlin.
+	from, to := s.Window(time.Date(2026, 11, 27, 23, 30, 0, 0, time.UTC), berlin)
+	if want := time.Date(2026, 11, 28, 0, 0, 0, 0, berlin); !from.Equal(want) || !to.Equal(want.AddDate(0, 0, 2)) {
+		t.Fatalf("window = [%v, %v), want [%v, +2 days)", from, to, want)
+	}
+}
+
+func TestLoadSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		content *string
+		want    func(*Settings)
+		wantErr string
+	}{
+		{"missing file", nil, func(*Settings) {}, ""},
+		{"full", ptr(`{"window_days": 3, "interval": "15m", "hide_declined": true, "hide_cancelled": true, "hide_all_day": true, "reminder_minutes": 10}`),
+			func(s *Settings) {
+				s.WindowDays, s.Interval, s.HideDeclined, s.HideCancelled, s.HideAllDay, s.ReminderMinutes = 3, 15*time.Minute, true, true, true, 10
+			}, ""},
+		{"partial keeps defaults", ptr(`{"hide_declined": true}`), func(s *Settings) { s.HideDeclined = true }, ""},
+		{"unknown fields ignored", ptr(`{"from_a_newer_caltray": 1, "window_days": 2}`), func(s *Settings) { s.WindowDays = 2 }, ""},
+		{"empty", ptr(""), func(*Settings) {}, "is empty"},
+		{"not JSON", ptr("window_days = 3"), func(*Settings) {}, "is not valid"},
+		{"wrong type", ptr(`{"window_days": "seven"}`), func(*Settings) {}, "window_days: expected a JSON whole number"},
+		{"bad duration", ptr(`{"interval": "5 minutes"}`), func(*Settings) {}, `interval: "5 minutes" is not a duration`},
+		{"out of range", ptr(`{"interval": "10s"}`), func(*Settings) {}, "interval is 10s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "settings.json")
+			if tt.content != nil {
+				if err := os.WriteFile(path, []byte(*tt.content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := LoadSettings(path)
+			want := DefaultSettings()
+			tt.want(&want)
+			if got != want {
+				t.Errorf("settings = %+v, want %+v", got, want)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("err = %v, want it to name %s and say %q", err, path, tt.wantErr)
+			}
+			if data, _ := os.ReadFile(path); string(data) != *tt.content {
+				t.Errorf("the bad file was changed to %q", data)
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestSaveSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "caltray", "settings.json")
+	s := DefaultSettings()
+	s.Interval, s.HideAllDay = 90*time.Second, true
+	if err := SaveSettings(path, s); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), `"interval": "1m30s"`) {
+		t.Errorf("file = %s, want a readable interval", data)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("stat = %v, %v; want mode 0600", fi, err)
+	}
+	got, err := LoadSettings(path)
+	if err != nil || got != s {
+		t.Fatalf("round trip = %+v, %v; want %+v", got, err, s)
+	}
+	s.WindowDays = 100
+	if err := SaveSettings(path, s); err == nil {
+		t.Fatal("SaveSettings saved an invalid window")
+	}
+	if got, _ := LoadSettings(path); got.WindowDays != DefaultSettings().WindowDays {
+		t.Errorf("an invalid Save changed the file")
+	}
+}
+
+func TestSettingsPathUsesConfigDir(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	p, err := SettingsPath()
+	if err != nil || p != filepath.Join(dir, "caltray", "settings.json") {
+		t.Fatalf("SettingsPath() = %q, %v", p, err)
+	}
+	t.Setenv("XDG_CACHE_HOME", dir)
+	if d, err := CacheDir(); err != nil || d != filepath.Join(dir, "caltray") {
+		t.Fatalf("CacheDir() = %q, %v", d, err)
+	}
+}
+
+func TestAgendaFiltersAndSorts(t *testing.T) {
+	tokyo := time.FixedZone("JST", 9*3600)
+	// An all-day event on the 28th starts at local midnight, before a timed event at 01:00 JST.
+	allDay := Appointment{ID: "day", AllDay: true, Start: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)}
+	early := Appointment{ID: "early", Start: time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)}
+	outside := Appointment{ID: "out", Start: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 20, 1, 0, 0, 0, time.UTC)}
+	point := Appointment{ID: "point", Start: time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)}
+	from := time.Date(2026, 11, 28, 0, 0, 0, 0, tokyo) // = 15:00 UTC on the 27th
+	to := from.AddDate(0, 0, 2)
+	got := DefaultSettings().Agenda([]Appointment{outside, early, allDay, point}, from, to, tokyo)
+	if ids(got) != "point,day,early" {
+		t.Fatalf("agenda = %q, want point,day,early (ties broken by end)", ids(got))
+	}
+}

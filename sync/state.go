@@ -1,0 +1,306 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"caltray/runner"
+)
+
+// state is the loop's data, owned by one goroutine (run, or the caller of Once).
+type state struct {
+	l        *Loop
+	settings Settings
+
+	delta    Delta     // the last good sync's result, unfiltered; never modified in place
+	lastSync time.Time // when it succeeded; zero if never (the cache's counts)
+	agenda   []Appointment
+	from, to time.Time // the window agenda was cut to
+
+	synced      bool // a sync of this run has succeeded
+	failed      bool // the last sync failed
+	auth        AuthState
+	authMessage string
+	paused      bool // a sign-in error stopped the polling until Refresh
+
+	syncing bool
+	pending bool      // a Refresh arrived during the running sync
+	next    time.Time // when the next periodic sync is due
+	retryAt time.Time // no sync before this: the breaker is open, or the service said so
+
+	recent     []SyncRecord // never appended in place: published snapshots share it
+	syncs      uint64
+	generation uint64
+	published  runner.Health // the health in the last snapshot, to republish on a change
+}
+
+func (l *Loop) newState() *state {
+	return &state{l: l, settings: l.cfg.Settings, auth: AuthOK}
+}
+
+func (st *state) now() time.Time { return st.l.cfg.Clock.Now() }
+
+func (st *state) window(now time.Time) (from, to time.Time) {
+	return st.settings.Window(now, st.l.cfg.Location)
+}
+
+// loadCache starts from the cached agenda, if a usable one exists, and publishes it (stale:
+// it has not been confirmed by this run). A damaged cache is logged, never fatal.
+func (st *state) loadCache() {
+	c := st.l.cfg.Cache
+	if c == nil {
+		st.publish()
+		return
+	}
+	e, err := c.Load()
+	switch {
+	case errors.Is(err, ErrNoCache):
+		st.l.log.Debug("no cached agenda yet", "path", c.Path())
+	case err != nil:
+		st.l.log.Error("cached agenda unusable; starting without it", "err", err)
+	default:
+		st.delta, st.lastSync = e.Delta, e.LastSync
+		st.l.log.Debug("loaded cached agenda", "path", c.Path(), "appointments", len(e.Delta.Appointments),
+			"last_sync", e.LastSync.Format(time.RFC3339))
+	}
+	st.recut(st.now())
+	st.publish()
+}
+
+// recut cuts the agenda from the last good data for the window of now and the settings.
+func (st *state) recut(now time.Time) {
+	st.from, st.to = st.window(now)
+	st.agenda = st.settings.Agenda(st.delta.Appointments, st.from, st.to, st.l.cfg.Location)
+}
+
+// due reports whether a sync should start now.
+func (st *state) due(now time.Time) bool {
+	if now.Before(st.retryAt) {
+		return false
+	}
+	return st.pending || (!st.paused && !now.Before(st.next))
+}
+
+// wait returns how long the owner may sleep before something is due: the next sync (not
+// before the retry time), the moment the data turns stale, or a retry time passing (to
+// republish the health); never more than wakeCheck, so a wake from sleep is seen.
+func (st *state) wait(now time.Time) time.Duration {
+	d := wakeCheck
+	consider := func(t time.Time) {
+		if t.After(now) && t.Sub(now) < d {
+			d = t.Sub(now)
+		}
+	}
+	if !st.paused || st.pending {
+		consider(later(st.next, st.retryAt))
+	}
+	consider(st.staleAt())
+	consider(st.retryAt)
+	if d <= 0 {
+		d = time.Nanosecond // something is due now: loop once more without sleeping long
+	}
+	return d
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// staleAt is when the data turns stale without another successful sync.
+func (st *state) staleAt() time.Time {
+	if st.lastSync.IsZero() {
+		return time.Time{}
+	}
+	return st.lastSync.Add(2 * st.settings.Interval)
+}
+
+// onTimer runs when the owner's timer fires. The timer was armed at armed for wait; if the
+// wall clock moved on by more than an interval beyond that, the machine slept (timers do not
+// count sleep), so the sync is due at once.
+func (st *state) onTimer(armed time.Time, wait time.Duration) {
+	now := st.now()
+	// Round(0) drops the monotonic reading: only the wall clock sees the time spent asleep.
+	jump := now.Round(0).Sub(armed.Round(0).Add(wait))
+	if jump > st.settings.Interval {
+		st.l.log.Info("wall clock jumped (wake from sleep?); syncing now", "jump", jump.Round(time.Second).String())
+		st.next = now
+	}
+	if h := st.health(now); !sameHealth(h, st.published) {
+		st.publish()
+	}
+}
+
+// onRefresh handles Refresh: a sync now, or one more after the running one.
+func (st *state) onRefresh(now time.Time) {
+	if st.paused {
+		st.l.log.Info("sync resumed by refresh after a sign-in error")
+		st.paused = false
+	}
+	if st.syncing {
+		st.pending = true
+		return
+	}
+	st.next = now
+	if now.Before(st.retryAt) {
+		st.l.log.Info("refresh deferred: waiting for the retry time", "retry_at", st.retryAt.Format(time.RFC3339))
+	}
+}
+
+// onSettings applies new settings.
+func (st *state) onSettings(now time.Time, s Settings) {
+	old := st.settings
+	st.settings = s
+	if s.Interval != old.Interval {
+		st.next = now.Add(st.jittered())
+	}
+	from, to := st.window(now)
+	if s.WindowDays != old.WindowDays && (from != st.delta.From || to != st.delta.To) {
+		// The data does not cover the new window: sync it now.
+		if st.syncing {
+			st.pending = true
+		} else {
+			st.next = now
+		}
+	}
+	st.l.log.Info("settings changed", "window_days", s.WindowDays, "interval", s.Interval.String(),
+		"hide_declined", s.HideDeclined, "hide_cancelled", s.HideCancelled, "hide_all_day", s.HideAllDay)
+	st.recut(now)
+	st.publish()
+}
+
+// jittered is the interval spread by ±10%.
+func (st *state) jittered() time.Duration {
+	f := 1 + jitter*(2*st.l.cfg.Rand()-1)
+	return time.Duration(float64(st.settings.Interval) * f)
+}
+
+// finish applies a sync's result: new data on success; on failure the last good data stays and
+// only health, staleness and the schedule change.
+func (st *state) finish(r result) {
+	st.syncing = false
+	st.syncs++
+	rec := SyncRecord{At: r.end, Duration: r.end.Sub(r.start)}
+	now := r.end
+	st.next = r.start.Add(st.jittered())
+	st.retryAt = time.Time{}
+	log := st.l.log
+	switch {
+	case r.err == nil:
+		rec.Kind = r.delta.Kind
+		if st.failed {
+			log.Info("sync recovered", "duration", rec.Duration.String())
+		}
+		st.delta, st.lastSync, st.failed, st.synced = r.delta, r.end, false, true
+		st.auth, st.authMessage = AuthOK, ""
+		log.Debug("sync done", "kind", string(r.delta.Kind), "appointments", len(r.delta.Appointments),
+			"bytes", r.delta.Bytes, "duration", rec.Duration.String())
+		if r.cacheErr != nil {
+			log.Error("could not save the agenda in the cache", "err", r.cacheErr)
+		}
+	case SignInNeeded(r.err):
+		rec.Err = r.err.Error()
+		st.failed, st.paused = true, true
+		st.auth = AuthSignInNeeded
+		st.authMessage = "Sign in again to see your meetings (" + r.err.Error() + ")."
+		log.Error("sync needs a sign-in; polling stopped until refresh", "err", r.err)
+	default:
+		rec.Err = r.err.Error()
+		st.failed = true
+		var re *runner.Error
+		if errors.As(r.err, &re) && re.RetryAt.After(now) {
+			st.retryAt = re.RetryAt
+		}
+		if h := st.l.cfg.Runner.Health(); h.RetryAt != nil && h.RetryAt.After(st.retryAt) {
+			st.retryAt = *h.RetryAt
+		}
+		args := []any{"err", r.err, "duration", rec.Duration.String()}
+		if !st.retryAt.IsZero() {
+			args = append(args, "retry_at", st.retryAt.Format(time.RFC3339))
+		}
+		log.Warn("sync failed; keeping the last good agenda", args...)
+	}
+	if st.pending {
+		st.pending = false
+		st.next = now
+	}
+	recent := make([]SyncRecord, 0, recentSyncs)
+	recent = append(recent, st.recent[max(0, len(st.recent)-(recentSyncs-1)):]...)
+	st.recent = append(recent, rec)
+	st.recut(now)
+	st.publish()
+}
+
+// health is the runner's health with the loop's stale flag.
+func (st *state) health(now time.Time) runner.Health {
+	h := st.l.cfg.Runner.Health()
+	h.Stale = st.stale(now)
+	h.Timestamp = time.Time{} // compared by onTimer; set for real in publish
+	return h
+}
+
+// stale applies the rule: the last sync failed, or this run has not synced yet (a cached
+// agenda is unconfirmed), or the data is older than two intervals.
+func (st *state) stale(now time.Time) bool {
+	return st.failed || !st.synced || !now.Before(st.staleAt())
+}
+
+// sameHealth reports whether two healths show the same thing (timestamps aside).
+func sameHealth(a, b runner.Health) bool {
+	return a.Healthy == b.Healthy && a.Status == b.Status && a.Breaker == b.Breaker &&
+		a.ConsecutiveFailures == b.ConsecutiveFailures && a.LastError == b.LastError &&
+		a.Stale == b.Stale && a.Throttled == b.Throttled && sameTime(a.RetryAt, b.RetryAt) &&
+		sameTime(a.LastSuccess, b.LastSuccess)
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+// publish builds a snapshot of the state and hands it to the loop's subscribers.
+func (st *state) publish() {
+	now := st.now()
+	h := st.health(now)
+	st.published = h
+	h.Timestamp = now
+	st.generation++
+	s := Snapshot{
+		Appointments: st.agenda,
+		From:         st.from,
+		To:           st.to,
+		Health:       h,
+		LastSync:     st.lastSync,
+		Syncing:      st.syncing,
+		Stale:        h.Stale,
+		StaleAt:      st.staleAt(),
+		Auth:         st.auth,
+		AuthMessage:  st.authMessage,
+		Recent:       st.recent,
+		Generation:   st.generation,
+		Syncs:        st.syncs,
+		Settings:     st.settings,
+	}
+	st.l.publish(s)
+	if st.l.log.Enabled(context.Background(), slog.LevelDebug) {
+		st.l.log.Debug("snapshot published", "generation", s.Generation, "appointments", len(s.Appointments),
+			"stale", s.Stale, "syncing", s.Syncing, "status", string(h.Status))
+	}
+}
+
+// SignInNeeded reports whether err means the credential is no good and only a new one helps:
+// it matches ErrSignInNeeded, or it carries HTTP status 401 (Graph rejected the token, e.g. an
+// expired CALTRAY_ACCESS_TOKEN). Retrying such an error would only repeat the rejection.
+func SignInNeeded(err error) bool {
+	if errors.Is(err, ErrSignInNeeded) {
+		return true
+	}
+	var hs interface{ HTTPStatus() int }
+	return errors.As(err, &hs) && hs.HTTPStatus() == 401
+}
