@@ -16,8 +16,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/microsoft/kiota-abstractions-go/authentication"
+
 	calsync "caltray/sync"
 	"caltray/sync/agenda"
+	"caltray/sync/auth"
 	"caltray/sync/graph"
 	"caltray/sync/health"
 	"caltray/sync/logging"
@@ -38,6 +41,9 @@ const (
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"version": runVersion,
 	"agenda":  runAgenda,
+	"signin":  runSignIn,
+	"signout": runSignOut,
+	"whoami":  runWhoAmI,
 }
 
 func main() {
@@ -63,6 +69,9 @@ func usage(w io.Writer) {
 
 commands:
   agenda    sync once and print the upcoming meetings (caltray agenda -h for its flags)
+  signin    sign in with your Microsoft 365 account (--device-code without a browser)
+  signout   remove every token and the account record
+  whoami    print the signed-in account
   version   print caltray's version
 `)
 }
@@ -88,9 +97,12 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 	debug := fs.Bool("debug", false, "log debug lines too")
 	serve := fs.Bool("serve", false, "keep syncing every interval and print the agenda after each sync, until interrupted")
 	healthAddr := fs.String("health-addr", "", "with --serve: serve GET /health/async on this loopback `address`, e.g. 127.0.0.1:8765")
+	var authCfg auth.Config
+	auth.RegisterFlags(fs, &authCfg)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: caltray agenda [--days N] [--json] [--graph-url URL] [--demo] [--debug] [--serve [--health-addr ADDR]]\n\n"+
-			"Syncs once and prints the upcoming meetings. Uses the bearer token in %s.\n"+
+			"Syncs once and prints the upcoming meetings, as the account signed in with caltray signin,\n"+
+			"or with the bearer token in %s if it is set (used as-is, never stored).\n"+
 			"Exit codes: 0 ok, 2 usage or config error, 3 sign-in needed, 4 sync failed (cached agenda printed, marked stale).\n\n", agenda.TokenEnv)
 		fs.PrintDefaults()
 	}
@@ -130,6 +142,14 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 	opts := agenda.Options{
 		Days: days.value(), GraphURL: *graphURL, Demo: *demo, Token: token,
 		CacheDir: cacheDir, Settings: settings, Logger: log,
+	}
+	if token == "" && !*demo {
+		authCfg.GraphURL, authCfg.Log = *graphURL, log
+		p, code := signedInProvider(authCfg, stderr)
+		if code != exitOK {
+			return code
+		}
+		opts.Auth = p
 	}
 	if *serve {
 		return serveAgenda(ctx, opts, *healthAddr, *asJSON, stdout, stderr, log)
@@ -255,4 +275,86 @@ func (d *daysFlag) value() int {
 		return -1
 	}
 	return d.n
+}
+
+// signedInProvider returns the Graph authentication provider of the account signed in with
+// caltray signin, or the exit code and a message saying what to do.
+func signedInProvider(cfg auth.Config, stderr io.Writer) (authentication.AuthenticationProvider, int) {
+	sess, err := auth.Open(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return nil, exitUsage
+	}
+	if sess.Account() == nil {
+		fmt.Fprintf(stderr, "caltray: nobody is signed in: run caltray signin (README: \"Register caltray in Microsoft Entra ID\"), "+
+			"or set %s to a Microsoft Graph access token, or try --demo\n", agenda.TokenEnv)
+		return nil, exitSignIn
+	}
+	p, err := auth.Provider(sess, cfg.GraphURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return nil, exitUsage
+	}
+	return p, exitOK
+}
+
+// authFlags is the flag set of signin, signout and whoami: the sign-in settings and --graph-url.
+func authFlags(name string, stderr io.Writer) (*flag.FlagSet, *auth.Config) {
+	fs := flag.NewFlagSet("caltray "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := &auth.Config{}
+	auth.RegisterFlags(fs, cfg)
+	fs.StringVar(&cfg.GraphURL, "graph-url", auth.DefaultGraphURL, "Microsoft Graph base URL the tokens are for")
+	return fs, cfg
+}
+
+// parseAuthFlags parses args into fs; it returns false (after saying why) if they are wrong.
+func parseAuthFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return false
+	}
+	return true
+}
+
+// authExit maps a sign-in command's error to the exit code.
+func authExit(stderr io.Writer, cmd string, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "caltray %s: %v\n", cmd, err)
+	if errors.Is(err, auth.ErrBadConfig) || errors.Is(err, calsync.ErrNoKeyring) {
+		return exitUsage
+	}
+	return exitSignIn // still not signed in: declined, expired code, network
+}
+
+func runSignIn(args []string, stdout, stderr io.Writer) int {
+	fs, cfg := authFlags("signin", stderr)
+	deviceCode := fs.Bool("device-code", false, "sign in with a code entered on another device (no browser here, e.g. over SSH)")
+	if !parseAuthFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return authExit(stderr, "signin", auth.SignIn(ctx, *cfg, stdout, *deviceCode))
+}
+
+func runSignOut(args []string, stdout, stderr io.Writer) int {
+	fs, cfg := authFlags("signout", stderr)
+	if !parseAuthFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	return authExit(stderr, "signout", auth.SignOut(context.Background(), *cfg, stdout))
+}
+
+func runWhoAmI(args []string, stdout, stderr io.Writer) int {
+	fs, cfg := authFlags("whoami", stderr)
+	if !parseAuthFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	return authExit(stderr, "whoami", auth.WhoAmI(*cfg, stdout))
 }

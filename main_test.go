@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -563,4 +564,107 @@ func TestAgendaServeWithHealthEndpoint(t *testing.T) {
 		t.Error("the endpoint still answers after the process ended")
 	}
 	http.DefaultClient.CloseIdleConnections()
+}
+
+// TestSignInThenAgenda is the path a person takes, through the built binary against the
+// simulated identity platform and Graph over TLS, with tokens in the real Secret Service:
+// signin --device-code, whoami, agenda, signout, and agenda again (sign-in needed).
+func TestSignInThenAgenda(t *testing.T) {
+	if os.Getenv("CALTRAY_TEST_KEYRING") == "" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Skip("needs a real Secret Service: run under scripts/with-desktop.sh (make test does)")
+	}
+	const clientID = "3f2a1b0c-1111-4a2b-9c3d-5e6f7a8b9c0d"
+	id := fakegraph.NewIdentity(fakegraph.IdentityOptions{ClientID: clientID})
+	fake, err := fakegraph.NewTLS(fakegraph.Options{Authorize: id.Authorize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	id.Mount(fake)
+	cert := filepath.Join(t.TempDir(), "fake.pem")
+	if err := os.WriteFile(cert, fake.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := newHome(t, "SSL_CERT_FILE="+cert, "DBUS_SESSION_BUS_ADDRESS="+os.Getenv("DBUS_SESSION_BUS_ADDRESS"))
+	settings := []string{"--graph-url", fake.URL()}
+
+	// signin: the test plays the user, who reads the code and enters it on the page.
+	cmd := exec.Command(caltrayBinary(t), append([]string{"signin", "--device-code", "--client-id", clientID,
+		"--authority", fakegraph.IdentityAuthority(fake)}, settings...)...)
+	cmd.Env = h.env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var printed strings.Builder
+	prompt := regexp.MustCompile(`open the page (\S+) and enter the code ([A-Z]+)`)
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+		if m := prompt.FindStringSubmatch(sc.Text()); m != nil {
+			resp, err := fake.Client().PostForm(m[1], url.Values{"user_code": {m[2]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("entering the code: %s", resp.Status)
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("signin: %v\nstdout:\n%s\nstderr:\n%s", err, printed.String(), errb.String())
+	}
+
+	h.run("whoami")
+	if h.code != exitOK || !strings.Contains(h.stdout, fakegraph.DefaultIdentityUPN) {
+		t.Fatalf("whoami: exit %d\n%s%s", h.code, h.stdout, h.stderr)
+	}
+	h.run(append([]string{"agenda", "--json"}, settings...)...)
+	if h.code != exitOK {
+		t.Fatalf("agenda after signin: exit %d\n%s", h.code, h.stderr)
+	}
+	var out struct {
+		Events []struct{ ID string } `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(h.stdout), &out); err != nil || len(out.Events) == 0 {
+		t.Fatalf("agenda after signin printed no events (%v):\n%s", err, h.stdout)
+	}
+
+	// The tokens live in the keyring's sealed cache only: not in any file in plain form.
+	tokens := id.IssuedTokens()
+	if len(tokens) == 0 {
+		t.Fatal("the identity platform issued no token")
+	}
+	for _, dir := range []string{h.cache, h.config} {
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, tok := range tokens {
+				if bytes.Contains(data, []byte(tok)) {
+					t.Errorf("%s holds an issued token in plain form", path)
+				}
+			}
+			return nil
+		})
+	}
+
+	h.run("signout")
+	if h.code != exitOK || !strings.Contains(h.stdout, "Signed out") {
+		t.Fatalf("signout: exit %d\n%s%s", h.code, h.stdout, h.stderr)
+	}
+	h.run(append([]string{"agenda"}, settings...)...)
+	if h.code != exitSignIn || !strings.Contains(h.stderr, "caltray signin") {
+		t.Fatalf("agenda after signout: exit %d, want %d with advice to sign in\n%s", h.code, exitSignIn, h.stderr)
+	}
 }

@@ -535,3 +535,24 @@ func TestOnceReturnsCachedAgendaOnFailure(t *testing.T) {
 		t.Fatalf("Once after failure: %v, apps %q stale %v; want the cached a, stale", err, ids(s.Appointments), s.Stale)
 	}
 }
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want runner.Class
+	}{
+		{"sign-in needed", fmt.Errorf("get token: %w", ErrSignInNeeded), runner.ClassPermanent},
+		{"token rejected", &httpError{status: 401}, runner.ClassPermanent},
+		{"throttled", &httpError{status: 429}, runner.ClassThrottled},
+		{"unavailable", &httpError{status: 503}, runner.ClassRetryable},
+		{"network", errors.New("connection reset by peer"), runner.ClassRetryable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Classify(tt.err); got != tt.want {
+				t.Fatalf("Classify(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}

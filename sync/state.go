@@ -304,3 +304,13 @@ func SignInNeeded(err error) bool {
 	var hs interface{ HTTPStatus() int }
 	return errors.As(err, &hs) && hs.HTTPStatus() == 401
 }
+
+// Classify is the runner's classifier for calendar syncs: a sign-in error is permanent, since
+// no retry can fix it and it says nothing about Graph's health (so it never opens the breaker);
+// everything else is classified by runner.DefaultClassify.
+func Classify(err error) runner.Class {
+	if SignInNeeded(err) {
+		return runner.ClassPermanent
+	}
+	return runner.DefaultClassify(err)
+}

@@ -131,6 +131,7 @@ func NewLoop(o Options) (loop *calsync.Loop, close func(), err error) {
 	}
 	rc := runner.DefaultConfig()
 	rc.Logger = o.Logger
+	rc.Classify = calsync.Classify
 	r, err := runner.New(rc)
 	if err != nil {
 		return nil, nil, fail(ErrUsage, err)
