@@ -18,12 +18,15 @@ import (
 
 	"github.com/microsoft/kiota-abstractions-go/authentication"
 
+	"caltray/runner"
 	calsync "caltray/sync"
 	"caltray/sync/agenda"
 	"caltray/sync/auth"
+	"caltray/sync/fakegraph"
 	"caltray/sync/graph"
 	"caltray/sync/health"
 	"caltray/sync/logging"
+	"caltray/ui"
 )
 
 // version is the release; the build may override it with -ldflags "-X main.version=...".
@@ -51,9 +54,12 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return exitUsage
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			usage(stdout)
+			return exitOK
+		}
+		return runTray(args, stdout, stderr)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
@@ -65,7 +71,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: caltray <command> [flags]
+	fmt.Fprint(w, `usage: caltray [--demo] [--debug] [--graph-url URL] [--health-addr ADDR]
+       caltray <command> [flags]
+
+Without a command, caltray runs in the system tray (--demo: on a simulated Microsoft Graph,
+with a "Simulate outage" menu entry). --health-addr serves GET /health/async on loopback.
 
 commands:
   agenda    sync once and print the upcoming meetings (caltray agenda -h for its flags)
@@ -124,17 +134,8 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 	token := os.Getenv(agenda.TokenEnv)
 	secrets := append([]string{token}, strings.Fields(token)...) // also the token without "Bearer "
 
-	cacheDir, cacheErr := calsync.CacheDir()
-	log, closeLog, err := logging.New(logging.Options{Dir: cacheDir, Stderr: stderr, Debug: *debug, Secrets: secrets})
-	if err != nil {
-		// No log file is no reason to show no agenda: log to stderr alone.
-		log, closeLog, _ = logging.New(logging.Options{Stderr: stderr, Debug: *debug, Secrets: secrets})
-		log.Warn("logging to stderr only", "err", err)
-	}
+	log, cacheDir, closeLog := openLog(stderr, *debug, secrets)
 	defer closeLog()
-	if cacheErr != nil {
-		log.Warn("running without the offline cache", "err", cacheErr)
-	}
 	settings := loadSettings(log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -231,6 +232,22 @@ func serveAgenda(ctx context.Context, opts agenda.Options, addr string, asJSON b
 			}
 		}
 	}
+}
+
+// openLog sets up logging to stderr and to the capped log file in the cache directory, which
+// it returns too ("" if there is none). Lines never contain the given secrets.
+func openLog(stderr io.Writer, debug bool, secrets []string) (log *slog.Logger, cacheDir string, closeLog func() error) {
+	cacheDir, cacheErr := calsync.CacheDir()
+	log, closeLog, err := logging.New(logging.Options{Dir: cacheDir, Stderr: stderr, Debug: debug, Secrets: secrets})
+	if err != nil {
+		// No log file is no reason to show no agenda: log to stderr alone.
+		log, closeLog, _ = logging.New(logging.Options{Stderr: stderr, Debug: debug, Secrets: secrets})
+		log.Warn("logging to stderr only", "err", err)
+	}
+	if cacheErr != nil {
+		log.Warn("running without the offline cache", "err", cacheErr)
+	}
+	return log, cacheDir, closeLog
 }
 
 // loadSettings reads the user's settings; a bad file is reported and the defaults are used.
@@ -357,4 +374,90 @@ func runWhoAmI(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return authExit(stderr, "whoami", auth.WhoAmI(*cfg, stdout))
+}
+
+// runTray is caltray without a command: the tray app, with the signed-in account, the token in
+// CALTRAY_ACCESS_TOKEN, or (--demo) the simulated Graph started in-process.
+func runTray(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("caltray", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	demo := fs.Bool("demo", false, "run on a simulated Microsoft Graph, with a \"Simulate outage\" menu entry")
+	debug := fs.Bool("debug", false, "log debug lines too")
+	graphURL := fs.String("graph-url", graph.DefaultBaseURL, "Microsoft Graph base URL (https; http only for loopback)")
+	healthAddr := fs.String("health-addr", "", "serve GET /health/async on this loopback `address`, e.g. 127.0.0.1:8765")
+	var authCfg auth.Config
+	auth.RegisterFlags(fs, &authCfg)
+	if !parseAuthFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	token := os.Getenv(agenda.TokenEnv)
+	log, cacheDir, closeLog := openLog(stderr, *debug, append([]string{token}, strings.Fields(token)...))
+	defer closeLog()
+	settings := loadSettings(log)
+	settingsPath, err := calsync.SettingsPath()
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return exitUsage
+	}
+
+	opts := agenda.Options{Days: -1, GraphURL: *graphURL, Demo: *demo, Token: token,
+		CacheDir: cacheDir, Settings: settings, Logger: log}
+	uiOpts := ui.Options{Settings: settings, SettingsPath: settingsPath,
+		AttemptTimeout: runner.DefaultConfig().AttemptTimeout, Version: version, Log: log}
+	switch {
+	case *demo:
+		fake, err := fakegraph.New(fakegraph.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "caltray: start the simulated Graph: %v\n", err)
+			return exitSync
+		}
+		defer fake.Close()
+		opts.Fake = fake
+		uiOpts.Outage = func(on bool) error {
+			if on {
+				return fake.SetOutage(fakegraph.Fault{Kind: fakegraph.Unavailable})
+			}
+			return fake.SetOutage(fakegraph.Fault{})
+		}
+	case token == "":
+		authCfg.GraphURL, authCfg.Log = *graphURL, log
+		sess, err := auth.Open(authCfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "caltray: %v\n", err)
+			return exitUsage
+		}
+		if opts.Auth, err = auth.Provider(sess, *graphURL); err != nil {
+			fmt.Fprintf(stderr, "caltray: %v\n", err)
+			return exitUsage
+		}
+		// The tray signs in with the browser; the loop's next sync picks the account up.
+		uiOpts.SignIn = func(ctx context.Context) error { return sess.SignIn(ctx, io.Discard, false) }
+		uiOpts.SignOut = func() error { return sess.SignOut(context.Background()) }
+	}
+
+	loop, closeLoop, err := agenda.NewLoop(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return exitUsage
+	}
+	defer closeLoop()
+	uiOpts.Loop = loop
+	if *healthAddr != "" {
+		srv, err := health.Start(*healthAddr, loop.Health, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "caltray: --health-addr: %v\n", err)
+			return exitUsage
+		}
+		defer srv.Close()
+	}
+	loop.Start()
+	defer loop.Stop()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := ui.Run(ctx, uiOpts); err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
 }

@@ -49,7 +49,10 @@ type Options struct {
 	GraphURL string // Graph base URL; empty means graph.DefaultBaseURL
 	// Demo syncs against the simulated Graph started in-process instead of GraphURL, with its
 	// own cache (CacheDir/demo), so the user's real cached agenda is never touched.
-	Demo  bool
+	Demo bool
+	// Fake is the simulated Graph Demo syncs against; nil starts one, which close stops. The
+	// tray app passes its own, to switch the demo's simulated outage on and off.
+	Fake  *fakegraph.Server
 	Token string // the bearer token (CALTRAY_ACCESS_TOKEN); never stored or logged
 	// Auth signs the Graph requests instead of Token: the signed-in account's credential (a
 	// kiota provider that sends tokens only to the Graph host) plugs in here.
@@ -89,16 +92,18 @@ func NewLoop(o Options) (loop *calsync.Loop, close func(), err error) {
 
 	baseURL, auth, transport, cacheDir := o.GraphURL, o.Auth, o.Transport, o.CacheDir
 	if o.Demo {
-		fake, err := fakegraph.New(fakegraph.Options{})
-		if err != nil {
-			return nil, nil, fail(ErrSyncFailed, fmt.Errorf("start the simulated Graph: %w", err))
-		}
-		close = fake.Close
-		defer func() {
-			if err != nil {
-				fake.Close()
+		fake := o.Fake
+		if fake == nil {
+			if fake, err = fakegraph.New(fakegraph.Options{}); err != nil {
+				return nil, nil, fail(ErrSyncFailed, fmt.Errorf("start the simulated Graph: %w", err))
 			}
-		}()
+			close = fake.Close
+			defer func() {
+				if err != nil {
+					fake.Close()
+				}
+			}()
+		}
 		baseURL, transport, auth = fake.URL(), fake.Client().Transport, nil
 		if auth, err = graph.StaticToken(fake.Token(), baseURL); err != nil {
 			return nil, nil, fail(ErrSyncFailed, err)

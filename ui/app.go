@@ -1,0 +1,336 @@
+// Package ui is caltray's face: the tray icon and menu, the agenda window with its health
+// panel, the preferences window and the meeting reminders, all drawn from the sync loop's
+// snapshots. What to show is computed by package model; this package only renders it with
+// Fyne, and one goroutine owns every update (see owner).
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"caltray/assets"
+	"caltray/runner"
+	calsync "caltray/sync"
+	"caltray/ui/model"
+)
+
+// ID is the application ID, as in FyneApp.toml: it names the preferences and notifications.
+const ID = "app.caltray"
+
+// Loop is what the UI needs of the sync loop (*calsync.Loop has it).
+type Loop interface {
+	// Subscribe returns a latest-wins channel of snapshots and a function that ends it.
+	Subscribe() (<-chan calsync.Snapshot, func())
+	// Refresh asks for a sync now; calls during a sync coalesce.
+	Refresh()
+	// SetSettings applies new settings.
+	SetSettings(calsync.Settings) error
+}
+
+// Options configure Run.
+type Options struct {
+	Loop     Loop             // required
+	Settings calsync.Settings // the settings the loop runs with
+	// SettingsPath is where Preferences saves; empty means calsync.SettingsPath().
+	SettingsPath string
+
+	// SignIn runs an interactive sign-in (it may open a browser); SignOut forgets the account.
+	// Both nil means there is no account to manage (the demo), and the menu offers neither.
+	SignIn  func(context.Context) error
+	SignOut func() error
+
+	// Outage, when set, adds the demo's "Simulate outage" item; it turns the simulated
+	// Graph's failure on or off.
+	Outage func(on bool) error
+
+	// AttemptTimeout is the runner's per-attempt limit, for "did not answer in 30 s".
+	AttemptTimeout time.Duration
+	Version        string         // shown by the desktop in the app's details
+	Log            *slog.Logger   // nil: slog.Default()
+	Clock          runner.Clock   // nil: the wall clock
+	Location       *time.Location // nil: time.Local
+}
+
+func (o *Options) check() error {
+	if o.Loop == nil {
+		return errors.New("ui: Options.Loop is required")
+	}
+	if (o.SignIn == nil) != (o.SignOut == nil) {
+		return errors.New("ui: set both Options.SignIn and Options.SignOut, or neither")
+	}
+	if err := o.Settings.Validate(); err != nil {
+		return fmt.Errorf("ui: %w", err)
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = runner.SystemClock
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	return nil
+}
+
+// Run shows the tray icon and runs the UI until the user quits, ctx ends or the process gets
+// SIGINT/SIGTERM (Fyne handles those). It must be called from the main goroutine.
+func Run(ctx context.Context, o Options) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	icon := fyne.NewStaticResource("caltray.png", assets.App())
+	// The same as FyneApp.toml, for plain `go build`s; the tray item's title is the Name.
+	app.SetMetadata(fyne.AppMetadata{ID: ID, Name: "caltray", Version: o.Version, Icon: icon})
+	a := app.NewWithID(ID)
+	a.SetIcon(icon)
+	c := newController(a, o)
+	if d, ok := a.(desktop.App); ok {
+		c.tray = d
+		// Fyne starts its tray (the D-Bus StatusNotifierItem on Linux) only if a menu is set
+		// before Run; set later, the item never appears and quitting crashes in systray.
+		// So show the "loading" state now; the owner goroutine replaces it.
+		now := o.Clock.Now()
+		d.SetSystemTrayMenu(c.fyneMenu(model.Menu(calsync.Snapshot{}, now, c.menuOptions(false))))
+		d.SetSystemTrayIcon(trayIcon(assets.SignedOut))
+	}
+
+	// Once Fyne's loop has ended, fyne.Do runs functions on the caller's goroutine, where
+	// touching a window crashes GLFW. So every quit path marks the controller closed first,
+	// and c.ui drops work from then on: SIGINT/SIGTERM, ctx, the Quit item, and the agenda
+	// window's close button when there is no tray. Fyne also quits on SIGINT/SIGTERM, but
+	// its handler starts in a goroutine of Run and misses a signal sent in the first moments,
+	// while ours, set up here, has already disabled the default exit: so we quit too. The
+	// driver's Quit is idempotent and touches no window, so running twice, or late, is safe.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ownerCtx, stopOwner := context.WithCancel(context.Background())
+	defer stopOwner()
+	runDone := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-sigs:
+			c.closed.Store(true)
+			fyne.Do(a.Driver().Quit)
+		case <-ctx.Done():
+			c.closed.Store(true)
+			fyne.Do(a.Driver().Quit)
+		case <-runDone:
+		}
+	}()
+	if !trayHostPresent() {
+		// Without a tray host the icon is invisible: say so once, and give the user the
+		// agenda instead, whose closing then quits. Shown before Run, so it opens with the
+		// app rather than after Fyne's start-up.
+		c.noTray = true
+		o.Log.Warn("no system tray found (on GNOME, install the AppIndicator extension); showing the agenda window instead")
+		c.showAgenda()
+	}
+	a.Lifecycle().SetOnStarted(func() { c.start(ownerCtx, &wg) })
+	a.Run()
+	c.closed.Store(true)
+	close(runDone)
+	stopOwner()
+	wg.Wait()
+	return nil
+}
+
+// ui runs f on the Fyne goroutine, unless the app is quitting.
+func (c *controller) ui(f func()) {
+	if c.closed.Load() {
+		return
+	}
+	fyne.Do(func() {
+		if !c.closed.Load() {
+			f()
+		}
+	})
+}
+
+// quit stops the app from a menu item or window callback (the Fyne goroutine).
+func (c *controller) quit() {
+	if c.closed.Swap(true) {
+		return
+	}
+	fyne.Do(c.app.Quit)
+}
+
+// trayHost is the part of desktop.App the controller uses; tests record it.
+type trayHost interface {
+	SetSystemTrayMenu(*fyne.Menu)
+	SetSystemTrayIcon(fyne.Resource)
+}
+
+// controller holds the UI's state. Fields under mu are shared between the owner goroutine and
+// the Fyne goroutine; the rest belong to the Fyne goroutine alone (set in callbacks and fyne.Do).
+type controller struct {
+	app  fyne.App
+	tray trayHost // nil where the driver has no tray
+	o    Options
+
+	kick chan struct{}            // buffered(1): the state changed, render again
+	send func(*fyne.Notification) // app.SendNotification; tests record instead
+
+	closed atomic.Bool // quitting: see Run
+
+	mu       sync.Mutex
+	snap     calsync.Snapshot
+	haveSnap bool
+	outage   bool
+	settings calsync.Settings
+
+	// Fyne goroutine only.
+	noTray  bool
+	agenda  *agendaWindow
+	prefs   fyne.Window
+	signing bool
+}
+
+func newController(a fyne.App, o Options) *controller {
+	return &controller{app: a, o: o, kick: make(chan struct{}, 1), send: a.SendNotification, settings: o.Settings}
+}
+
+// start runs the owner goroutine until ctx ends.
+func (c *controller) start(ctx context.Context, wg *sync.WaitGroup) {
+	snaps, unsubscribe := c.o.Loop.Subscribe()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer unsubscribe()
+		newOwner(c).run(ctx, snaps)
+	}()
+}
+
+// changed wakes the owner goroutine; a pending wake-up already covers this change.
+func (c *controller) changed() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *controller) state() (calsync.Snapshot, bool, bool, calsync.Settings) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.snap, c.haveSnap, c.outage, c.settings
+}
+
+func (c *controller) menuOptions(outage bool) model.MenuOptions {
+	return model.MenuOptions{
+		Loc:       c.o.Location,
+		Demo:      c.o.Outage != nil,
+		Outage:    outage,
+		NoAccount: c.o.SignIn == nil,
+	}
+}
+
+// do runs a menu or button action. Called on the Fyne goroutine.
+func (c *controller) do(it model.Item) {
+	switch it.Action {
+	case model.ActionJoin, model.ActionOpen:
+		c.openURL(it.URL)
+	case model.ActionRefresh:
+		c.o.Loop.Refresh()
+	case model.ActionAgenda:
+		c.showAgenda()
+	case model.ActionPreferences:
+		c.showPrefs()
+	case model.ActionSignIn:
+		c.signIn()
+	case model.ActionSignOut:
+		if c.o.SignOut == nil {
+			return
+		}
+		if err := c.o.SignOut(); err != nil {
+			c.o.Log.Error("sign-out failed", "err", err)
+			c.notify("Sign-out failed", err.Error())
+			return
+		}
+		c.o.Loop.Refresh()
+	case model.ActionOutage:
+		c.mu.Lock()
+		on := !c.outage
+		c.mu.Unlock()
+		if err := c.o.Outage(on); err != nil {
+			c.o.Log.Error("simulate outage", "on", on, "err", err)
+			return
+		}
+		c.mu.Lock()
+		c.outage = on
+		c.mu.Unlock()
+		c.changed()
+		c.o.Loop.Refresh()
+	}
+}
+
+func (c *controller) openURL(raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		c.o.Log.Error("not opening a meeting link that is not a web address", "url", raw)
+		return
+	}
+	if err := c.app.OpenURL(u); err != nil {
+		c.o.Log.Error("open link", "err", err)
+		c.notify("Could not open the link", "Install a web browser or xdg-utils, or copy the link from the agenda.")
+	}
+}
+
+// signIn runs the interactive sign-in off the Fyne goroutine; one at a time.
+func (c *controller) signIn() {
+	if c.o.SignIn == nil || c.signing {
+		return
+	}
+	c.signing = true
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		err := c.o.SignIn(ctx)
+		c.ui(func() {
+			c.signing = false
+			if err != nil {
+				c.o.Log.Error("sign-in failed", "err", err)
+				c.notify("Sign-in failed", err.Error())
+				return
+			}
+			c.o.Loop.Refresh()
+		})
+	}()
+}
+
+func (c *controller) notify(title, body string) {
+	c.send(fyne.NewNotification(title, body))
+}
+
+// settingsPath resolves where Preferences saves.
+func (c *controller) settingsPath() (string, error) {
+	if c.o.SettingsPath != "" {
+		return c.o.SettingsPath, nil
+	}
+	return calsync.SettingsPath()
+}
+
+// exe is the program Preferences registers to start at login.
+func exe() (string, error) {
+	p, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("cannot find caltray's own program file: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,256 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/godbus/dbus/v5/prop"
+)
+
+// privateBus starts a dbus-daemon of its own, so the test's StatusNotifierWatcher is the only
+// one caltray sees, and returns its address. The daemon stops with the test.
+func privateBus(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start dbus-daemon: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("dbus-daemon printed no address: %v", err)
+	}
+	return strings.TrimSpace(addr)
+}
+
+// watcher is a minimal org.kde.StatusNotifierWatcher, as a panel's tray host provides: it
+// records who registers an item and claims a host is present.
+type watcher struct {
+	mu    sync.Mutex
+	items []string // "busname/path"
+}
+
+func (w *watcher) RegisterStatusNotifierItem(sender dbus.Sender, service string) *dbus.Error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !strings.HasPrefix(service, "/") {
+		w.items = append(w.items, service+"/StatusNotifierItem")
+	} else {
+		w.items = append(w.items, string(sender)+service)
+	}
+	return nil
+}
+
+func (w *watcher) RegisterStatusNotifierHost(string) *dbus.Error { return nil }
+
+func (w *watcher) item() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.items) == 0 {
+		return ""
+	}
+	return w.items[len(w.items)-1]
+}
+
+func serveWatcher(t *testing.T, conn *dbus.Conn) *watcher {
+	t.Helper()
+	w := &watcher{}
+	const path, iface = "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"
+	if err := conn.Export(w, path, iface); err != nil {
+		t.Fatal(err)
+	}
+	_, err := prop.Export(conn, path, prop.Map{iface: {
+		"IsStatusNotifierHostRegistered": {Value: true, Emit: prop.EmitTrue},
+		"ProtocolVersion":                {Value: int32(0), Emit: prop.EmitTrue},
+		"RegisteredStatusNotifierItems":  {Value: []string{}, Emit: prop.EmitTrue},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := conn.RequestName(iface, dbus.NameFlagDoNotQueue)
+	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("own %s: %v (reply %v)", iface, err, reply)
+	}
+	return w
+}
+
+// menuItem is one entry of a com.canonical.dbusmenu layout.
+type menuItem struct {
+	id    int32
+	label string
+}
+
+// flatten walks a GetLayout answer, (ia{sv}av), into its labelled items in order.
+func flatten(v any) []menuItem {
+	var fields []any
+	switch n := v.(type) {
+	case dbus.Variant:
+		return flatten(n.Value())
+	case []any:
+		fields = n
+	default:
+		return nil
+	}
+	if len(fields) != 3 {
+		return nil
+	}
+	var out []menuItem
+	id, _ := fields[0].(int32)
+	if props, ok := fields[1].(map[string]dbus.Variant); ok {
+		if l, ok := props["label"]; ok {
+			vis := true
+			if v, ok := props["visible"]; ok {
+				vis, _ = v.Value().(bool)
+			}
+			if s, _ := l.Value().(string); s != "" && vis {
+				out = append(out, menuItem{id, s})
+			}
+		}
+	}
+	if kids, ok := fields[2].([]dbus.Variant); ok {
+		for _, k := range kids {
+			out = append(out, flatten(k)...)
+		}
+	}
+	return out
+}
+
+type tray struct {
+	conn       *dbus.Conn
+	dest       string
+	item, menu dbus.ObjectPath
+}
+
+func (tr tray) layout(t *testing.T) []menuItem {
+	t.Helper()
+	var rev uint32
+	var root []any
+	call := tr.conn.Object(tr.dest, tr.menu).Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{})
+	if call.Err != nil {
+		t.Fatalf("GetLayout: %v", call.Err)
+	}
+	if len(call.Body) != 2 {
+		t.Fatalf("GetLayout answered %d values", len(call.Body))
+	}
+	rev, _ = call.Body[0].(uint32)
+	_ = rev
+	root, _ = call.Body[1].([]any)
+	return flatten(root)
+}
+
+func (tr tray) pixmap(t *testing.T) string {
+	t.Helper()
+	v, err := tr.conn.Object(tr.dest, tr.item).GetProperty("org.kde.StatusNotifierItem.IconPixmap")
+	if err != nil {
+		t.Fatalf("IconPixmap: %v", err)
+	}
+	return fmt.Sprint(v.Value())
+}
+
+func (tr tray) click(t *testing.T, id int32) {
+	t.Helper()
+	call := tr.conn.Object(tr.dest, tr.menu).Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(""), uint32(0))
+	if call.Err != nil {
+		t.Fatalf("click item %d: %v", id, call.Err)
+	}
+}
+
+func labels(items []menuItem) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.label)
+	}
+	return out
+}
+
+func find(items []menuItem, re *regexp.Regexp) (menuItem, bool) {
+	for _, it := range items {
+		if re.MatchString(it.label) {
+			return it, true
+		}
+	}
+	return menuItem{}, false
+}
+
+var (
+	healthLine  = regexp.MustCompile(`^(Synced|Sync failing|Offline|Throttled by Microsoft|Reconnecting|Syncing|Not synced)`)
+	meetingLine = regexp.MustCompile(`^(?:[A-Z][a-z]{2} )?\d\d:\d\d  (.+)$`)
+	countdown   = regexp.MustCompile(`^(.+?) (?:in \d+ (?:min|h)|at \d\d:\d\d)`)
+)
+
+// TestTrayOverDBus is Tailscale's systray test for caltray: a private bus, a watcher written
+// here, and `caltray --demo` registering its StatusNotifierItem. The menu read over
+// com.canonical.dbusmenu has "Refresh now" and the next meeting; the simulated outage,
+// clicked over D-Bus, changes the icon's pixmap and the health line.
+func TestTrayOverDBus(t *testing.T) {
+	requireDesktop(t)
+	addr := privateBus(t)
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatalf("connect to the private bus: %v", err)
+	}
+	defer conn.Close()
+	w := serveWatcher(t, conn)
+
+	a := startDemo(t, "DBUS_SESSION_BUS_ADDRESS="+addr)
+	waitFor(t, a, 30*time.Second, "StatusNotifierItem registration", func() bool { return w.item() != "" })
+	dest, path, _ := strings.Cut(w.item(), "/")
+	tr := tray{conn: conn, dest: dest, item: dbus.ObjectPath("/" + path)}
+	v, err := conn.Object(dest, tr.item).GetProperty("org.kde.StatusNotifierItem.Menu")
+	if err != nil {
+		t.Fatalf("the item has no Menu: %v", err)
+	}
+	tr.menu, _ = v.Value().(dbus.ObjectPath)
+
+	var items []menuItem
+	waitFor(t, a, 30*time.Second, `menu with "Synced" and "Refresh now"`, func() bool {
+		items = tr.layout(t)
+		h, ok := find(items, healthLine)
+		_, refresh := find(items, regexp.MustCompile(`^Refresh now$`))
+		return ok && strings.HasPrefix(h.label, "Synced") && refresh
+	})
+	// The demo calendar always has meetings in the coming days: the first meeting line is
+	// the next meeting, and the header names it when it is today.
+	next, ok := find(items, meetingLine)
+	if !ok {
+		t.Fatalf("no meeting in the menu: %q", labels(items))
+	}
+	if m := countdown.FindStringSubmatch(items[0].label); m != nil {
+		if title := meetingLine.FindStringSubmatch(next.label)[1]; !strings.HasPrefix(title, strings.TrimSuffix(m[1], "…")) {
+			t.Errorf("header %q does not name the next meeting %q", items[0].label, next.label)
+		}
+	}
+	if strings.Count(strings.Join(labels(items), "\n"), "Quit") != 1 {
+		t.Errorf("want exactly one Quit: %q", labels(items))
+	}
+	healthy := tr.pixmap(t)
+
+	outage, ok := find(items, regexp.MustCompile(`^Simulate outage$`))
+	if !ok {
+		t.Fatalf("no Simulate outage item in the demo: %q", labels(items))
+	}
+	tr.click(t, outage.id)
+	var line string
+	waitFor(t, a, 90*time.Second, "icon and health line to show the outage", func() bool {
+		items = tr.layout(t)
+		h, _ := find(items, healthLine)
+		line = h.label
+		return tr.pixmap(t) != healthy && !strings.HasPrefix(line, "Synced")
+	})
+	t.Logf("during the outage: %q", line)
+	a.stop(t)
+}

@@ -1,0 +1,146 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	calsync "caltray/sync"
+	"caltray/ui/autostart"
+	"caltray/ui/model"
+)
+
+// PrefsTitle is the preferences window's title.
+const PrefsTitle = "Preferences — caltray"
+
+// prefsForm is the preferences window's widgets, kept for tests.
+type prefsForm struct {
+	days, interval, reminder                       *widget.Entry
+	hideDeclined, hideCancelled, hideAllDay, login *widget.Check
+	form                                           *widget.Form
+	message                                        *widget.Label
+}
+
+// showPrefs opens (or raises) the preferences window.
+func (c *controller) showPrefs() {
+	if c.prefs != nil {
+		c.prefs.Show()
+		c.prefs.RequestFocus()
+		return
+	}
+	w := c.app.NewWindow(PrefsTitle)
+	f := c.newPrefsForm(func() { w.Close() })
+	w.SetContent(container.NewPadded(container.NewVBox(f.form, f.message)))
+	w.SetOnClosed(func() { c.prefs = nil })
+	w.Resize(fyne.NewSize(460, 0))
+	c.prefs = w
+	w.Show()
+}
+
+// newPrefsForm builds the form from the current settings. Entries refuse bad input as it is
+// typed (the form shows the validator's message and disables Save); Save writes the settings
+// file, hands the settings to the loop and sets up start at login, then calls done.
+func (c *controller) newPrefsForm(done func()) *prefsForm {
+	_, _, _, settings := c.state()
+	v := model.FormOf(settings)
+	f := &prefsForm{message: widget.NewLabel("")}
+	f.message.Wrapping = fyne.TextWrapWord
+	f.message.Importance = widget.DangerImportance
+	entry := func(text string, validate func(string) error) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetText(text)
+		e.Validator = validate
+		return e
+	}
+	f.days = entry(v.DaysAhead, model.ValidateDaysAhead)
+	f.interval = entry(v.IntervalMinutes, model.ValidateInterval)
+	f.reminder = entry(v.ReminderMinutes, model.ValidateReminder)
+	f.hideDeclined = widget.NewCheck("Hide declined meetings", nil)
+	f.hideDeclined.SetChecked(v.HideDeclined)
+	f.hideCancelled = widget.NewCheck("Hide cancelled meetings", nil)
+	f.hideCancelled.SetChecked(v.HideCancelled)
+	f.hideAllDay = widget.NewCheck("Hide all-day events", nil)
+	f.hideAllDay.SetChecked(v.HideAllDay)
+	f.login = widget.NewCheck("Start caltray when I log in", nil)
+	if on, err := autostart.Enabled(); err != nil {
+		f.message.SetText(err.Error())
+	} else {
+		f.login.SetChecked(on)
+	}
+
+	f.form = &widget.Form{
+		Items: []*widget.FormItem{
+			{Text: "Days ahead", Widget: f.days, HintText: "Days after today the agenda shows (0–60)"},
+			{Text: "Refresh every", Widget: f.interval, HintText: "Minutes between syncs"},
+			{Text: "Remind before", Widget: f.reminder, HintText: "Minutes before a meeting; 0 turns reminders off"},
+			{Text: "", Widget: f.hideDeclined},
+			{Text: "", Widget: f.hideCancelled},
+			{Text: "", Widget: f.hideAllDay},
+			{Text: "", Widget: f.login},
+		},
+		SubmitText: "Save",
+		OnSubmit: func() {
+			if err := c.savePrefs(f); err != nil {
+				f.message.SetText(err.Error())
+				return
+			}
+			f.message.SetText("")
+			if done != nil {
+				done()
+			}
+		},
+		CancelText: "Cancel",
+		OnCancel: func() {
+			if done != nil {
+				done()
+			}
+		},
+	}
+	f.form.Refresh()
+	return f
+}
+
+// savePrefs validates and applies the form. Nothing is written unless every field is valid.
+func (c *controller) savePrefs(f *prefsForm) error {
+	_, _, _, base := c.state()
+	s, err := model.Form{
+		DaysAhead:       f.days.Text,
+		IntervalMinutes: f.interval.Text,
+		ReminderMinutes: f.reminder.Text,
+		HideDeclined:    f.hideDeclined.Checked,
+		HideCancelled:   f.hideCancelled.Checked,
+		HideAllDay:      f.hideAllDay.Checked,
+	}.Settings(base)
+	if err != nil {
+		return err
+	}
+	path, err := c.settingsPath()
+	if err != nil {
+		return err
+	}
+	if err := calsync.SaveSettings(path, s); err != nil {
+		return fmt.Errorf("could not save the settings: %w", err)
+	}
+	if err := c.o.Loop.SetSettings(s); err != nil {
+		return fmt.Errorf("the settings were saved but not applied: %w", err)
+	}
+	c.mu.Lock()
+	c.settings = s
+	c.mu.Unlock()
+	c.changed()
+
+	if f.login.Checked {
+		p, err := exe()
+		if err == nil {
+			err = autostart.Enable(p)
+		}
+		if err != nil {
+			return err
+		}
+	} else if err := autostart.Disable(); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,605 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"go.uber.org/goleak"
+
+	"caltray/assets"
+	"caltray/runner"
+	"caltray/runner/fakeclock"
+	calsync "caltray/sync"
+)
+
+func TestMain(m *testing.M) {
+	// Fyne logs an error for the POSIX locale "C", which minimal CI images have.
+	if l := os.Getenv("LANG"); l == "" || l == "C" || l == "POSIX" {
+		os.Setenv("LANG", "en_US.UTF-8")
+	}
+	// Fyne's test app keeps one event queue goroutine for the life of the process.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("fyne.io/fyne/v2/internal/async.(*UnboundedChan[...]).processing"))
+}
+
+var berlin = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+func at(hh, mm int) time.Time   { return time.Date(2026, 11, 27, hh, mm, 0, 0, berlin) }
+func tp(t time.Time) *time.Time { return &t }
+
+// fakeLoop is the sync loop as the UI sees it.
+type fakeLoop struct {
+	ch       chan calsync.Snapshot
+	mu       sync.Mutex
+	refresh  int
+	settings []calsync.Settings
+}
+
+func newFakeLoop() *fakeLoop { return &fakeLoop{ch: make(chan calsync.Snapshot, 1)} }
+
+func (l *fakeLoop) Subscribe() (<-chan calsync.Snapshot, func()) { return l.ch, func() {} }
+func (l *fakeLoop) Refresh() {
+	l.mu.Lock()
+	l.refresh++
+	l.mu.Unlock()
+}
+func (l *fakeLoop) SetSettings(s calsync.Settings) error {
+	l.mu.Lock()
+	l.settings = append(l.settings, s)
+	l.mu.Unlock()
+	return nil
+}
+func (l *fakeLoop) refreshes() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.refresh
+}
+
+// fakeTray records what the controller puts in the tray.
+type fakeTray struct {
+	mu    sync.Mutex
+	menus []*fyne.Menu
+	icons []string
+}
+
+func (t *fakeTray) SetSystemTrayMenu(m *fyne.Menu) {
+	t.mu.Lock()
+	t.menus = append(t.menus, m)
+	t.mu.Unlock()
+}
+func (t *fakeTray) SetSystemTrayIcon(r fyne.Resource) {
+	t.mu.Lock()
+	t.icons = append(t.icons, r.Name())
+	t.mu.Unlock()
+}
+
+// menu returns the latest menu's labels, "---" for separators.
+func (t *fakeTray) menu() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.menus) == 0 {
+		return nil
+	}
+	var out []string
+	for _, it := range t.menus[len(t.menus)-1].Items {
+		if it.IsSeparator {
+			out = append(out, "---")
+			continue
+		}
+		out = append(out, it.Label)
+	}
+	return out
+}
+
+func (t *fakeTray) icon() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.icons) == 0 {
+		return ""
+	}
+	return t.icons[len(t.icons)-1]
+}
+
+func (t *fakeTray) item(label string) *fyne.MenuItem {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.menus) == 0 {
+		return nil
+	}
+	for _, it := range t.menus[len(t.menus)-1].Items {
+		if it.Label == label {
+			return it
+		}
+	}
+	return nil
+}
+
+// eventually polls cond for up to two seconds (real milliseconds: the owner goroutine and
+// fyne.Do run asynchronously).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+type harness struct {
+	c      *controller
+	loop   *fakeLoop
+	tray   *fakeTray
+	clock  *fakeclock.Clock
+	cancel func()
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	sent []string
+	urls []string
+}
+
+func newHarness(t *testing.T, now time.Time, edit func(*Options)) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	h := &harness{loop: newFakeLoop(), tray: &fakeTray{}, clock: fakeclock.New(now)}
+	o := Options{
+		Loop:           h.loop,
+		Settings:       calsync.DefaultSettings(),
+		SettingsPath:   filepath.Join(t.TempDir(), "settings.json"),
+		AttemptTimeout: 30 * time.Second,
+		Log:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock:          h.clock,
+		Location:       berlin,
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	if err := o.check(); err != nil {
+		t.Fatal(err)
+	}
+	h.c = newController(a, o)
+	h.c.tray = h.tray
+	h.c.send = func(n *fyne.Notification) {
+		h.mu.Lock()
+		h.sent = append(h.sent, n.Title)
+		h.mu.Unlock()
+	}
+	return h
+}
+
+func (h *harness) start(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.c.start(ctx, &h.wg)
+	t.Cleanup(func() {
+		cancel()
+		h.wg.Wait()
+	})
+}
+
+func (h *harness) push(s calsync.Snapshot) { h.loop.ch <- s }
+
+func (h *harness) notifications() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.sent...)
+}
+
+func meeting(id, subject string, start time.Time, d time.Duration) calsync.Appointment {
+	return calsync.Appointment{ID: id, Subject: subject, Start: start.UTC(), End: start.Add(d).UTC(),
+		Response: calsync.ResponseAccepted, ShowAs: calsync.ShowAsBusy}
+}
+
+func healthy(gen uint64, apps ...calsync.Appointment) calsync.Snapshot {
+	return calsync.Snapshot{
+		Appointments: apps,
+		Health:       runner.Health{Healthy: true, Status: runner.StatusOperational, Breaker: "closed", LastSuccess: tp(at(10, 42))},
+		LastSync:     at(10, 42),
+		Auth:         calsync.AuthOK,
+		Generation:   gen,
+	}
+}
+
+func TestTrayFollowsSnapshotsAndTheMinute(t *testing.T) {
+	h := newHarness(t, at(10, 47).Add(10*time.Second), func(o *Options) {
+		o.SignIn = func(context.Context) error { return nil }
+		o.SignOut = func() error { return nil }
+	})
+	standup := meeting("1", "Standup", at(11, 0), 15*time.Minute)
+	standup.JoinURL = "https://teams.example/standup"
+	h.start(t)
+
+	// Before any snapshot: the neutral icon and a loading header.
+	eventually(t, "first menu", func() bool { return len(h.tray.menu()) > 0 })
+	if got := h.tray.icon(); got != "caltray-signed-out.png" {
+		t.Errorf("icon before the first snapshot = %q", got)
+	}
+
+	h.push(healthy(1, standup))
+	eventually(t, "header with countdown", func() bool {
+		m := h.tray.menu()
+		return len(m) > 0 && m[0] == "Standup in 13 min"
+	})
+	want := []string{"Standup in 13 min", "Join Standup", "---", "11:00  Standup", "---",
+		"Synced 10:42", "Refresh now", "Open agenda…", "Preferences…", "Sign out", "---", "Quit"}
+	if got := h.tray.menu(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("menu %q\nwant %q", got, want)
+	}
+	if q := h.tray.item("Quit"); q == nil || !q.IsQuit {
+		t.Errorf("the last item must be Fyne's quit item (IsQuit), so Fyne adds no second one: %+v", q)
+	}
+	if got := h.tray.icon(); got != "caltray-operational.png" {
+		t.Errorf("icon = %q", got)
+	}
+
+	// The owner sleeps until the next minute: one timer, set for 10:48.
+	if !h.clock.WaitForTimers(1, nil) {
+		t.Fatal("no timer")
+	}
+	if d, _ := h.clock.NextDeadline(); d.Before(at(10, 48)) || d.After(at(10, 48).Add(time.Second)) {
+		t.Errorf("next wake-up %v, want just after 10:48", d)
+	}
+	menus := len(h.tray.menus)
+	h.clock.Set(at(10, 48).Add(100 * time.Millisecond))
+	eventually(t, "countdown moved", func() bool { return h.tray.menu()[0] == "Standup in 12 min" })
+	h.tray.mu.Lock()
+	if n := len(h.tray.menus); n != menus+1 {
+		t.Errorf("menu set %d times for one minute, want once", n-menus)
+	}
+	h.tray.mu.Unlock()
+
+	// An outage: the icon and health line change.
+	down := healthy(2, standup)
+	down.Health = runner.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 53))}
+	h.push(down)
+	eventually(t, "down icon", func() bool { return h.tray.icon() == "caltray-down.png" })
+	eventually(t, "offline line", func() bool { return h.tray.item("Offline — retrying 10:53") != nil })
+
+	// Menu actions reach the loop.
+	before := h.loop.refreshes()
+	fyne.DoAndWait(func() { h.tray.item("Refresh now").Action() })
+	if h.loop.refreshes() != before+1 {
+		t.Error("Refresh now did not refresh")
+	}
+}
+
+func TestDemoOutageItem(t *testing.T) {
+	var mu sync.Mutex
+	var calls []bool
+	h := newHarness(t, at(10, 0), func(o *Options) {
+		o.Outage = func(on bool) error {
+			mu.Lock()
+			calls = append(calls, on)
+			mu.Unlock()
+			return nil
+		}
+	})
+	h.start(t)
+	h.push(healthy(1))
+	eventually(t, "outage item", func() bool { return h.tray.item("Simulate outage") != nil })
+	if h.tray.item("Sign out") != nil || h.tray.item("Sign in…") != nil {
+		t.Error("the demo has no account, yet the menu offers sign-in or sign-out")
+	}
+	fyne.DoAndWait(func() { h.tray.item("Simulate outage").Action() })
+	eventually(t, "outage checked", func() bool { it := h.tray.item("Simulate outage"); return it != nil && it.Checked })
+	fyne.DoAndWait(func() { h.tray.item("Simulate outage").Action() })
+	eventually(t, "outage unchecked", func() bool { it := h.tray.item("Simulate outage"); return it != nil && !it.Checked })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 2 || !calls[0] || calls[1] {
+		t.Errorf("Outage calls %v, want [true false]", calls)
+	}
+}
+
+func TestRemindersOncePerMeeting(t *testing.T) {
+	h := newHarness(t, at(10, 50), nil)
+	standup := meeting("1", "Standup", at(11, 0), 15*time.Minute)
+	declined := meeting("2", "Declined", at(11, 0), time.Hour)
+	declined.Response = calsync.ResponseDeclined
+	h.start(t)
+	h.push(healthy(1, standup, declined))
+	eventually(t, "menu", func() bool { m := h.tray.menu(); return len(m) > 0 && m[0] == "Standup in 10 min" })
+	if n := h.notifications(); len(n) != 0 {
+		t.Fatalf("reminded too early: %q", n)
+	}
+	// The owner wakes at 10:55 for the reminder (5 min default), before the next minutes.
+	h.clock.WaitForTimers(1, nil)
+	h.clock.Set(at(10, 55))
+	eventually(t, "reminder", func() bool { return len(h.notifications()) == 1 })
+	h.push(healthy(2, standup, declined)) // a new snapshot must not remind again
+	h.clock.WaitForTimers(1, nil)
+	h.clock.Set(at(10, 57))
+	eventually(t, "header", func() bool { return h.tray.menu()[0] == "Standup in 3 min" })
+	if n := h.notifications(); len(n) != 1 || n[0] != "Standup in 5 min" {
+		t.Errorf("notifications %q, want one for Standup", n)
+	}
+}
+
+// texts collects every label and button text under o, in order.
+func texts(o fyne.CanvasObject) []string {
+	var out []string
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Label:
+			out = append(out, w.Text)
+		case *widget.Button:
+			out = append(out, "["+w.Text+"]")
+		case *container.Scroll:
+			walk(w.Content)
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAgendaWindow(t *testing.T) {
+	standup := meeting("1", "Standup", at(11, 0), 15*time.Minute)
+	standup.JoinURL = "https://teams.example/standup"
+	standup.Location = "Room 4"
+	tentative := meeting("2", "Maybe", at(14, 0), time.Hour)
+	tentative.Response = calsync.ResponseTentative
+	tomorrow := meeting("3", "Planning", at(9, 0).AddDate(0, 0, 1), time.Hour)
+
+	synced := healthy(1, standup, tentative, tomorrow)
+	synced.Recent = []calsync.SyncRecord{
+		{At: at(10, 30), Duration: 400 * time.Millisecond, Kind: calsync.SyncFull},
+		{At: at(10, 35), Duration: 30 * time.Second, Err: "context deadline exceeded"},
+	}
+	syncing := synced
+	syncing.Syncing, syncing.Generation = true, 2
+	down := synced
+	down.Generation = 3
+	down.Health = runner.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5,
+		LastSuccess: tp(at(10, 42)), LastError: "context deadline exceeded", RetryAt: tp(at(10, 55))}
+	signedOut := calsync.Snapshot{Auth: calsync.AuthSignedOut, Generation: 4}
+	empty := healthy(5)
+	noKeyring := healthy(6, standup)
+	noKeyring.Auth = calsync.AuthNoKeyring
+
+	tests := []struct {
+		name       string
+		snap       calsync.Snapshot
+		signIn     bool
+		want       []string
+		absent     []string
+		refreshOff bool
+	}{
+		{"meetings", synced, false,
+			[]string{"Operational", "Closed", "None", "Today", "11:00 – 11:15", "Standup", "Room 4", "[Join]",
+				"14:00 – 15:00", "Maybe", "Tentative", "Tomorrow", "Planning", "[Refresh]"}, nil, false},
+		{"syncing", syncing, false, []string{"[Syncing…]"}, []string{"[Refresh]"}, true},
+		{"down", down, false,
+			[]string{"Down: calls to Microsoft Graph are paused", "Open (calls paused)", "5 in a row",
+				"10:42 (8 min ago)", "Microsoft Graph did not answer in 30 s", "10:55"}, nil, false},
+		{"signed out", signedOut, true,
+			[]string{"You are signed out. Sign in with your Microsoft 365 account to see your meetings.", "[Sign in…]"}, []string{"Today"}, true},
+		{"no meetings", empty, false,
+			[]string{"No meetings today or in the next 7 days.\nIf you expected some, check Preferences: declined, cancelled or all-day events may be hidden.", "[Preferences…]"}, nil, false},
+		{"no keyring", noKeyring, false,
+			[]string{"No keyring: your sign-in lasts only until caltray quits. Start or unlock your desktop's keyring (GNOME Keyring or KWallet, the Secret Service) to stay signed in.", "Standup"}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, at(10, 50), func(o *Options) {
+				if tt.signIn {
+					o.SignIn = func(context.Context) error { return nil }
+					o.SignOut = func() error { return nil }
+				}
+			})
+			h.c.snap, h.c.haveSnap = tt.snap, true
+			h.c.showAgenda()
+			w := h.c.agenda
+			got := texts(w.win.Content())
+			for _, s := range tt.want {
+				if !contains(got, s) {
+					t.Errorf("agenda lacks %q; has %q", s, got)
+				}
+			}
+			for _, s := range tt.absent {
+				if contains(got, s) {
+					t.Errorf("agenda shows %q", s)
+				}
+			}
+			if w.refresh.Disabled() != tt.refreshOff {
+				t.Errorf("refresh disabled = %v, want %v", w.refresh.Disabled(), tt.refreshOff)
+			}
+			if w.progress.Visible() != tt.snap.Syncing {
+				t.Errorf("progress visible = %v while syncing = %v", w.progress.Visible(), tt.snap.Syncing)
+			}
+			if tt.name == "meetings" {
+				if len(w.plot.bars) != 2 || !w.plot.bars[1].Failed {
+					t.Errorf("plot bars %+v", w.plot.bars)
+				}
+				if got := w.icon.Resource.Name(); got != "caltray-operational.png" {
+					t.Errorf("health icon %q", got)
+				}
+			}
+		})
+	}
+}
+
+func TestRefreshButtonStartsOneSync(t *testing.T) {
+	h := newHarness(t, at(10, 50), nil)
+	h.c.snap, h.c.haveSnap = healthy(1), true
+	h.c.showAgenda()
+	b := h.c.agenda.refresh
+	test.Tap(b)
+	test.Tap(b) // disabled by the first tap, before any snapshot says so
+	if n := h.loop.refreshes(); n != 1 {
+		t.Errorf("two taps started %d syncs, want 1", n)
+	}
+	// The loop reports the sync running, then done: the button follows.
+	s := healthy(2)
+	s.Syncing = true
+	h.c.agenda.update(s, at(10, 50))
+	if !b.Disabled() || b.Text != "Syncing…" {
+		t.Errorf("while syncing: disabled %v text %q", b.Disabled(), b.Text)
+	}
+	h.c.agenda.update(healthy(3), at(10, 51))
+	if b.Disabled() || b.Text != "Refresh" {
+		t.Errorf("after sync: disabled %v text %q", b.Disabled(), b.Text)
+	}
+}
+
+func TestPreferences(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	h := newHarness(t, at(10, 50), nil)
+
+	f := h.c.newPrefsForm(nil)
+	test.NewWindow(f.form) // give the form a canvas, as in the window
+	tests := []struct {
+		name          string
+		days, iv, rem string
+		wantErr       string
+	}{
+		{"days out of range", "99", "5", "5", "Days ahead: 99 is out of range; type a number from 0 to 60"},
+		{"interval not a number", "7", "soon", "5", `Refresh every: "soon" is not a whole number`},
+		{"reminder empty", "7", "5", "", "Remind before is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.days.SetText(tt.days)
+			f.interval.SetText(tt.iv)
+			f.reminder.SetText(tt.rem)
+			if err := f.form.Validate(); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("form validation = %v, want %q", err, tt.wantErr)
+			}
+			err := h.c.savePrefs(f)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("save = %v, want %q", err, tt.wantErr)
+			}
+			if _, err := os.Stat(h.c.o.SettingsPath); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("invalid form wrote the settings file (%v)", err)
+			}
+		})
+	}
+
+	t.Run("valid", func(t *testing.T) {
+		f.days.SetText("14")
+		f.interval.SetText("10")
+		f.reminder.SetText("3")
+		f.hideDeclined.SetChecked(true)
+		f.login.SetChecked(true)
+		if err := f.form.Validate(); err != nil {
+			t.Fatalf("valid form: %v", err)
+		}
+		if err := h.c.savePrefs(f); err != nil {
+			t.Fatal(err)
+		}
+		saved, err := calsync.LoadSettings(h.c.o.SettingsPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := calsync.DefaultSettings()
+		want.WindowDays, want.Interval, want.ReminderMinutes, want.HideDeclined = 14, 10*time.Minute, 3, true
+		if saved != want {
+			t.Errorf("saved %+v, want %+v", saved, want)
+		}
+		if len(h.loop.settings) != 1 || h.loop.settings[0] != want {
+			t.Errorf("loop got %+v", h.loop.settings)
+		}
+		if _, err := os.Stat(filepath.Join(cfg, "autostart", "app.caltray.desktop")); err != nil {
+			t.Errorf("start at login not set up: %v", err)
+		}
+		f.login.SetChecked(false)
+		if err := h.c.savePrefs(f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(cfg, "autostart", "app.caltray.desktop")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("start at login still set up: %v", err)
+		}
+	})
+}
+
+func TestTrayIconPerState(t *testing.T) {
+	seen := map[string]assets.State{}
+	for _, s := range assets.States {
+		r := trayIcon(s)
+		if r == nil || len(r.Content()) == 0 {
+			t.Fatalf("no icon for %v", s)
+		}
+		if prev, dup := seen[string(r.Content())]; dup {
+			t.Errorf("%v and %v share an icon", prev, s)
+		}
+		seen[string(r.Content())] = s
+	}
+}
+
+func TestOptionsCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"no loop", Options{Settings: calsync.DefaultSettings()}, "Options.Loop is required"},
+		{"half an account", Options{Loop: newFakeLoop(), Settings: calsync.DefaultSettings(), SignIn: func(context.Context) error { return nil }}, "set both"},
+		{"bad settings", Options{Loop: newFakeLoop()}, "invalid settings"},
+	}
+	for _, tt := range tests {
+		if err := tt.o.check(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: check() = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+// TestAgendaOpensFast opens the agenda on a busy week from the cached snapshot, after Fyne's
+// one-time font loading, and holds it to the issue's 500 ms (four times that under the race
+// detector). scripts/bench-ui.sh measures the real window's first paint.
+func TestAgendaOpensFast(t *testing.T) {
+	var apps []calsync.Appointment
+	for d := range 7 {
+		for i := range 8 {
+			m := meeting(fmt.Sprint(d, i), fmt.Sprintf("Meeting %d on day %d", i, d), at(9+i, 0).AddDate(0, 0, d), 45*time.Minute)
+			m.JoinURL, m.Location = "https://teams.example/"+m.ID, "Room "+m.ID
+			apps = append(apps, m)
+		}
+	}
+	warm := newHarness(t, at(8, 0), nil)
+	warm.c.showAgenda()
+
+	h := newHarness(t, at(8, 0), nil)
+	h.c.snap, h.c.haveSnap = healthy(1, apps...), true
+	start := time.Now()
+	h.c.showAgenda()
+	if d, limit := time.Since(start), raceSlowdown*500*time.Millisecond; d > limit {
+		t.Errorf("agenda of %d meetings took %v to open, want under %v", len(apps), d, limit)
+	}
+	if got := texts(h.c.agenda.win.Content()); !contains(got, "Meeting 7 on day 6") {
+		t.Errorf("last meeting missing from the agenda")
+	}
+}
