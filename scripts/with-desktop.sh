@@ -21,6 +21,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Fyne cannot parse the POSIX locale ("C") that minimal images and CI have, and says so on
+# every start: give the session a real one.
+case "${LANG:-}" in "" | C | C.* | POSIX) export LANG=en_US.UTF-8 LC_ALL= ;; esac
+
 # The keyring files go to a throwaway place, never the user's own keyrings.
 export XDG_DATA_HOME="$scratch/data"
 mkdir -p "$XDG_DATA_HOME"
