@@ -35,6 +35,7 @@ type agendaWindow struct {
 	lastError   *widget.Label
 	nextRetry   *widget.Label
 	plot        *plot
+	lastSync    *widget.Label // the plot's latest bar in words
 
 	refresh  *widget.Button
 	progress *widget.ProgressBarInfinite
@@ -78,6 +79,8 @@ func newAgendaWindow(c *controller) *agendaWindow {
 	w.lastError, w.nextRetry = widget.NewLabel(""), widget.NewLabel("")
 	w.lastError.Wrapping = fyne.TextWrapWord
 	w.plot = newPlot()
+	w.lastSync = widget.NewLabel("")
+	w.lastSync.Importance = widget.LowImportance
 
 	grid := container.New(layout.NewFormLayout(),
 		dim("Breaker"), w.breaker,
@@ -85,7 +88,7 @@ func newAgendaWindow(c *controller) *agendaWindow {
 		dim("Last success"), w.lastSuccess,
 		dim("Last error"), w.lastError,
 		dim("Next retry"), w.nextRetry,
-		dim("Last syncs"), w.plot,
+		dim("Last syncs"), container.NewVBox(w.plot, w.lastSync),
 	)
 	health := container.NewVBox(container.NewBorder(nil, nil, w.icon, nil, w.status), grid)
 
@@ -95,13 +98,16 @@ func newAgendaWindow(c *controller) *agendaWindow {
 		w.refresh.Disable()
 		c.o.Loop.Refresh()
 	})
+	// Preferences is here too: without a tray host this window is the only way to them.
+	prefs := widget.NewButtonWithIcon("Preferences…", theme.SettingsIcon(), func() { c.showPrefs() })
 	w.progress = widget.NewProgressBarInfinite()
 	w.progress.Hide()
 	w.progress.Stop()
 	w.notice = container.NewVBox()
 	w.list = container.NewVScroll(container.NewVBox())
 
-	top := container.NewVBox(health, container.NewBorder(nil, nil, nil, w.refresh, w.progress), w.notice, widget.NewSeparator())
+	buttons := container.NewHBox(prefs, w.refresh)
+	top := container.NewVBox(health, container.NewBorder(nil, nil, nil, buttons, w.progress), w.notice, widget.NewSeparator())
 	w.win.SetContent(container.NewBorder(top, nil, nil, nil, w.list))
 	w.win.Resize(fyne.NewSize(520, 640))
 	return w
@@ -127,6 +133,10 @@ func (w *agendaWindow) update(snap calsync.Snapshot, now time.Time) {
 	w.lastError.SetText(p.LastError)
 	w.nextRetry.SetText(p.NextRetry)
 	w.plot.set(p.Bars)
+	w.lastSync.SetText("")
+	if n := len(p.Bars); n > 0 {
+		w.lastSync.SetText("Latest: " + p.Bars[n-1].Label)
+	}
 
 	signedIn := snap.Auth != calsync.AuthSignedOut && snap.Auth != calsync.AuthSignInNeeded
 	if snap.Syncing {
@@ -146,6 +156,11 @@ func (w *agendaWindow) update(snap calsync.Snapshot, now time.Time) {
 	}
 
 	w.notice.Objects = nil
+	if c.noTray {
+		w.notice.Objects = append(w.notice.Objects, warning(
+			"No system tray found, so caltray shows this window instead; closing it quits caltray. "+
+				"On GNOME, install the AppIndicator extension to get the tray icon."))
+	}
 	if snap.Auth == calsync.AuthNoKeyring {
 		w.notice.Objects = append(w.notice.Objects, warning(
 			"No keyring: your sign-in lasts only until caltray quits. Start or unlock your desktop's keyring "+
@@ -188,6 +203,12 @@ func (w *agendaWindow) dayList(snap calsync.Snapshot, now time.Time, signedIn bo
 			text += "\n" + snap.AuthMessage
 		}
 		return emptyState(text, c.o.SignIn != nil, "Sign in…", func() { c.do(model.Item{Action: model.ActionSignIn}) })
+	case model.FirstSyncFailed(snap):
+		text := "Could not load your calendar yet"
+		if snap.Health.LastError != "" {
+			text += ": " + model.ErrorText(snap.Health.LastError, c.o.AttemptTimeout)
+		}
+		return emptyState(text+".\ncaltray keeps trying (see Next retry above); Refresh tries now.", false, "", nil)
 	case snap.LastSync.IsZero() && len(snap.Appointments) == 0:
 		return emptyState("Loading your calendar…", false, "", nil)
 	}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -118,37 +119,28 @@ func Run(ctx context.Context, o Options) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	ownerCtx, stopOwner := context.WithCancel(context.Background())
-	defer stopOwner()
-	runDone := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	c.wg.Go(func() {
 		select {
 		case <-sigs:
-			c.closed.Store(true)
-			fyne.Do(a.Driver().Quit)
 		case <-ctx.Done():
-			c.closed.Store(true)
-			fyne.Do(a.Driver().Quit)
-		case <-runDone:
+		case <-c.ctx.Done(): // Run is over
+			return
 		}
-	}()
+		c.closed.Store(true)
+		fyne.Do(a.Driver().Quit)
+	})
 	if !trayHostPresent() {
-		// Without a tray host the icon is invisible: say so once, and give the user the
-		// agenda instead, whose closing then quits. Shown before Run, so it opens with the
-		// app rather than after Fyne's start-up.
+		// Without a tray host the icon is invisible: say so once (in the log, and in a banner
+		// of the agenda window), and give the user the agenda instead, whose closing then
+		// quits. Shown before Run, so it opens with the app rather than after Fyne's start-up.
 		c.noTray = true
 		o.Log.Warn("no system tray found (on GNOME, install the AppIndicator extension); showing the agenda window instead")
 		c.showAgenda()
 	}
-	a.Lifecycle().SetOnStarted(func() { c.start(ownerCtx, &wg) })
+	a.Lifecycle().SetOnStarted(c.start)
 	a.Run()
 	c.closed.Store(true)
-	close(runDone)
-	stopOwner()
-	wg.Wait()
+	c.stop()
 	return nil
 }
 
@@ -190,6 +182,12 @@ type controller struct {
 
 	closed atomic.Bool // quitting: see Run
 
+	// The controller's goroutines (the owner, a sign-in or sign-out under way, Run's signal
+	// watcher) run until ctx ends; stop ends it and waits for them.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
 	mu       sync.Mutex
 	snap     calsync.Snapshot
 	haveSnap bool
@@ -197,25 +195,33 @@ type controller struct {
 	settings calsync.Settings
 
 	// Fyne goroutine only.
-	noTray  bool
-	agenda  *agendaWindow
-	prefs   fyne.Window
-	signing bool
+	noTray      bool
+	agenda      *agendaWindow
+	prefs       fyne.Window
+	accountBusy bool // a sign-in or sign-out is running
 }
 
 func newController(a fyne.App, o Options) *controller {
-	return &controller{app: a, o: o, kick: make(chan struct{}, 1), send: a.SendNotification, settings: o.Settings}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &controller{app: a, o: o, kick: make(chan struct{}, 1), send: a.SendNotification, settings: o.Settings,
+		ctx: ctx, cancel: cancel}
 }
 
-// start runs the owner goroutine until ctx ends.
-func (c *controller) start(ctx context.Context, wg *sync.WaitGroup) {
+// start runs the owner goroutine until stop.
+func (c *controller) start() {
 	snaps, unsubscribe := c.o.Loop.Subscribe()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	c.wg.Go(func() {
 		defer unsubscribe()
-		newOwner(c).run(ctx, snaps)
-	}()
+		newOwner(c).run(c.ctx, snaps)
+	})
+}
+
+// stop ends the controller's goroutines and waits for them. A sign-out under way is not
+// interruptible (Options.SignOut takes no context) and is waited for: its keyring calls have
+// their own deadline.
+func (c *controller) stop() {
+	c.cancel()
+	c.wg.Wait()
 }
 
 // changed wakes the owner goroutine; a pending wake-up already covers this change.
@@ -255,15 +261,7 @@ func (c *controller) do(it model.Item) {
 	case model.ActionSignIn:
 		c.signIn()
 	case model.ActionSignOut:
-		if c.o.SignOut == nil {
-			return
-		}
-		if err := c.o.SignOut(); err != nil {
-			c.o.Log.Error("sign-out failed", "err", err)
-			c.notify("Sign-out failed", err.Error())
-			return
-		}
-		c.o.Loop.Refresh()
+		c.signOut()
 	case model.ActionOutage:
 		c.mu.Lock()
 		on := !c.outage
@@ -292,26 +290,42 @@ func (c *controller) openURL(raw string) {
 	}
 }
 
-// signIn runs the interactive sign-in off the Fyne goroutine; one at a time.
+// signIn runs the interactive sign-in off the Fyne goroutine (it waits for the browser); one
+// account operation at a time.
 func (c *controller) signIn() {
-	if c.o.SignIn == nil || c.signing {
+	if c.o.SignIn == nil || c.accountBusy {
 		return
 	}
-	c.signing = true
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	c.accountBusy = true
+	c.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Minute)
 		defer cancel()
-		err := c.o.SignIn(ctx)
-		c.ui(func() {
-			c.signing = false
-			if err != nil {
-				c.o.Log.Error("sign-in failed", "err", err)
-				c.notify("Sign-in failed", err.Error())
-				return
-			}
-			c.o.Loop.Refresh()
-		})
-	}()
+		c.accountDone("Sign-in failed", c.o.SignIn(ctx))
+	})
+}
+
+// signOut forgets the account off the Fyne goroutine: it talks to the keyring, which can take
+// seconds to answer.
+func (c *controller) signOut() {
+	if c.o.SignOut == nil || c.accountBusy {
+		return
+	}
+	c.accountBusy = true
+	c.wg.Go(func() { c.accountDone("Sign-out failed", c.o.SignOut()) })
+}
+
+// accountDone reports the end of a sign-in or sign-out on the Fyne goroutine, and has the
+// loop sync with the new account state.
+func (c *controller) accountDone(failure string, err error) {
+	c.ui(func() {
+		c.accountBusy = false
+		if err != nil {
+			c.o.Log.Error(strings.ToLower(failure), "err", err)
+			c.notify(failure, err.Error())
+			return
+		}
+		c.o.Loop.Refresh()
+	})
 }
 
 func (c *controller) notify(title, body string) {

@@ -5,15 +5,13 @@ package autostart
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 )
 
-// path is ~/Library/LaunchAgents/app.caltray.plist; launchd loads it at the next login.
-func path() (string, error) {
+// entryPath is ~/Library/LaunchAgents/app.caltray.plist; launchd loads it at the next login.
+func entryPath() (string, error) {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return "", fmt.Errorf("no home directory to put the LaunchAgent in (set $HOME): %w", err)
@@ -21,7 +19,8 @@ func path() (string, error) {
 	return filepath.Join(home, "Library", "LaunchAgents", Name+".plist"), nil
 }
 
-func plist(exe string, args []string) []byte {
+// entry is the LaunchAgent's property list: run the program once, at load (login).
+func entry(exe string, args []string) []byte {
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	b.WriteString(`<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">` + "\n")
@@ -36,42 +35,5 @@ func plist(exe string, args []string) []byte {
 	return b.Bytes()
 }
 
-func enable(exe string, args []string) error {
-	p, err := path()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(p), err)
-	}
-	if err := os.WriteFile(p, plist(exe, args), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	return nil
-}
-
-func disable() error {
-	p, err := path()
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", p, err)
-	}
-	return nil
-}
-
-func enabled() (bool, error) {
-	p, err := path()
-	if err != nil {
-		return false, err
-	}
-	_, err = os.Stat(p)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
-	}
-	return false, fmt.Errorf("read %s: %w", p, err)
-}
+// entryOn: a LaunchAgent that is there is on (launchctl's disabling lives elsewhere).
+func entryOn([]byte) bool { return true }

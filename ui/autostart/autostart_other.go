@@ -2,6 +2,6 @@
 
 package autostart
 
-func enable(string, []string) error { return ErrUnsupported }
-func disable() error                { return ErrUnsupported }
-func enabled() (bool, error)        { return false, nil }
+func entryPath() (string, error)    { return "", ErrUnsupported }
+func entry(string, []string) []byte { return nil }
+func entryOn([]byte) bool           { return false }

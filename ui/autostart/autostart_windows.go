@@ -5,26 +5,13 @@ package autostart
 import (
 	"errors"
 	"fmt"
-	"strings"
 
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
 )
 
 // runKey is the per-user Run key: Windows starts each value's command line at login.
 const runKey = `Software\Microsoft\Windows\CurrentVersion\Run`
-
-// commandLine quotes each argument the way CommandLineToArgvW reads it back.
-func commandLine(exe string, args []string) string {
-	parts := []string{`"` + exe + `"`}
-	for _, a := range args {
-		if a != "" && !strings.ContainsAny(a, " \t\"") {
-			parts = append(parts, a)
-			continue
-		}
-		parts = append(parts, `"`+strings.ReplaceAll(a, `"`, `\"`)+`"`)
-	}
-	return strings.Join(parts, " ")
-}
 
 func enable(exe string, args []string) error {
 	k, _, err := registry.CreateKey(registry.CURRENT_USER, runKey, registry.SET_VALUE)
@@ -32,7 +19,8 @@ func enable(exe string, args []string) error {
 		return fmt.Errorf("open HKCU\\%s: %w", runKey, err)
 	}
 	defer k.Close()
-	if err := k.SetStringValue(Name, commandLine(exe, args)); err != nil {
+	// Quoted the way CommandLineToArgvW reads it back (backslashes before quotes included).
+	if err := k.SetStringValue(Name, windows.ComposeCommandLine(append([]string{exe}, args...))); err != nil {
 		return fmt.Errorf("set HKCU\\%s\\%s: %w", runKey, Name, err)
 	}
 	return nil

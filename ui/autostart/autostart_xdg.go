@@ -5,17 +5,15 @@ package autostart
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
-// path is $XDG_CONFIG_HOME/autostart/app.caltray.desktop, per the XDG Autostart spec
+// entryPath is $XDG_CONFIG_HOME/autostart/app.caltray.desktop, per the XDG Autostart spec
 // (XDG_CONFIG_HOME defaults to ~/.config).
-func path() (string, error) {
+func entryPath() (string, error) {
 	dir := os.Getenv("XDG_CONFIG_HOME")
 	if dir == "" || !filepath.IsAbs(dir) {
 		home, err := os.UserHomeDir()
@@ -27,9 +25,9 @@ func path() (string, error) {
 	return filepath.Join(dir, "autostart", Name+".desktop"), nil
 }
 
-// desktopEntry writes the .desktop file. Exec quotes every argument as the Desktop Entry spec
+// entry writes the .desktop file. Exec quotes every argument as the Desktop Entry spec
 // says, so paths with spaces survive.
-func desktopEntry(exe string, args []string) []byte {
+func entry(exe string, args []string) []byte {
 	var b bytes.Buffer
 	b.WriteString("[Desktop Entry]\n")
 	b.WriteString("Type=Application\n")
@@ -47,8 +45,9 @@ func desktopEntry(exe string, args []string) []byte {
 	return b.Bytes()
 }
 
-// quoteExec quotes one Exec argument: inside double quotes, the characters ", `, $ and \ are
-// escaped with a backslash, and the string-value escaping doubles each backslash again.
+// quoteExec quotes one Exec argument. The Desktop Entry spec escapes twice: inside the Exec
+// quotes, ", `, $ and \ take a backslash; then the file's string escaping doubles every
+// backslash. So " is written \\" and \ is written \\\\. A literal % is written %%.
 func quoteExec(a string) string {
 	if a != "" && !strings.ContainsAny(a, " \t\"'\\><~|&;$*?#()`%") {
 		return a
@@ -57,10 +56,12 @@ func quoteExec(a string) string {
 	q.WriteByte('"')
 	for _, r := range a {
 		switch r {
-		case '"', '`', '$', '\\':
+		case '"', '`', '$':
 			q.WriteString(`\\`)
+		case '\\':
+			q.WriteString(`\\\`)
 		case '%':
-			q.WriteString("%") // a literal % is written %%
+			q.WriteString("%")
 		}
 		q.WriteRune(r)
 	}
@@ -68,67 +69,22 @@ func quoteExec(a string) string {
 	return q.String()
 }
 
-func enable(exe string, args []string) error {
-	p, err := path()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(p), err)
-	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, desktopEntry(exe, args), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("install %s: %w", p, err)
-	}
-	return nil
-}
-
-func disable() error {
-	p, err := path()
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", p, err)
-	}
-	return nil
-}
-
-// enabled reads the entry: present, and not turned off by Hidden=true or
-// X-GNOME-Autostart-enabled=false (which desktop settings panels write).
-func enabled() (bool, error) {
-	p, err := path()
-	if err != nil {
-		return false, err
-	}
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read %s: %w", p, err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+// entryOn reads the entry: on unless turned off by Hidden=true or X-GNOME-Autostart-enabled=false
+// (which desktop settings panels write).
+func entryOn(data []byte) bool {
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		k, v, _ := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		switch strings.TrimSpace(k) {
+		switch v = strings.TrimSpace(v); strings.TrimSpace(k) {
 		case "Hidden":
-			if strings.TrimSpace(v) == "true" {
-				return false, nil
+			if v == "true" {
+				return false
 			}
 		case "X-GNOME-Autostart-enabled":
-			if strings.TrimSpace(v) == "false" {
-				return false, nil
+			if v == "false" {
+				return false
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return false, fmt.Errorf("read %s: %w", p, err)
-	}
-	return true, nil
+	return true
 }

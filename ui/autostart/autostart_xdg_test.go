@@ -20,6 +20,9 @@ func TestXDGAutostart(t *testing.T) {
 		{"args", "/usr/bin/caltray", []string{"--demo"}, "Exec=/usr/bin/caltray --demo"},
 		{"space and quote", "/opt/my apps/caltray", []string{`say "hi"`, "100%"},
 			`Exec="/opt/my apps/caltray" "say \\"hi\\"" "100%%"`},
+		// Exec escapes \ to \\, and the file's string escaping doubles both: four in the file.
+		{"backslash and dollar", `/opt/a\b/caltray`, []string{"$HOME"},
+			`Exec="/opt/a\\\\b/caltray" "\\$HOME"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

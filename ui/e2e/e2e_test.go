@@ -118,6 +118,7 @@ func startDemo(t *testing.T, env ...string) *app {
 	cmd.Env = append(cmd.Env, env...)
 	a := &app{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = a.stderr, a.stderr
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start caltray --demo: %v", err)
 	}
@@ -179,12 +180,12 @@ func waitFor(t *testing.T, a *app, limit time.Duration, what string, cond func()
 	}
 }
 
-// TestDemoWindowWithoutTray: on a desktop without a tray host (the plain session bus of
-// with-desktop.sh has no StatusNotifierWatcher), caltray says so once and opens the agenda,
-// which paints something other than a blank screen, and SIGTERM ends it cleanly.
+// TestDemoWindowWithoutTray: on a desktop without a tray host (a private session bus with no
+// StatusNotifierWatcher, whatever desktop the test runs in), caltray says so once and opens
+// the agenda, which paints something other than a blank screen, and SIGTERM ends it cleanly.
 func TestDemoWindowWithoutTray(t *testing.T) {
 	requireDesktop(t)
-	a := startDemo(t)
+	a := startDemo(t, "DBUS_SESSION_BUS_ADDRESS="+privateBus(t))
 
 	var wid string
 	waitFor(t, a, 30*time.Second, "agenda window", func() bool {

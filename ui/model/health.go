@@ -38,9 +38,10 @@ func IconState(s calsync.Snapshot) assets.State {
 	return assets.Operational
 }
 
-// HealthLine is the menu's one-line summary of the sync: "Synced 10:42", "Offline — retrying
-// 10:47", "Throttled by Microsoft — retrying 10:45", "Sign-in needed".
-func HealthLine(s calsync.Snapshot, loc *time.Location) string {
+// HealthLine is the menu's one-line summary of the sync at now: "Synced 10:42", "Offline —
+// retrying 10:47", "Throttled by Microsoft — retrying 10:45", "Sign-in needed". A retry time
+// already past reads "retrying soon", so the line never names a time that has gone by.
+func HealthLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 	switch s.Auth {
 	case calsync.AuthSignedOut:
 		return "Signed out"
@@ -49,7 +50,7 @@ func HealthLine(s calsync.Snapshot, loc *time.Location) string {
 	}
 	h := s.Health
 	retry := ""
-	if h.RetryAt != nil {
+	if h.RetryAt != nil && h.RetryAt.After(now) {
 		retry = " — retrying " + clock(*h.RetryAt, loc)
 	}
 	switch {
@@ -73,6 +74,12 @@ func HealthLine(s calsync.Snapshot, loc *time.Location) string {
 		line += " (out of date)"
 	}
 	return line
+}
+
+// FirstSyncFailed reports whether there is nothing to show because every sync so far failed
+// (as opposed to the first one still running).
+func FirstSyncFailed(s calsync.Snapshot) bool {
+	return s.LastSync.IsZero() && !s.Syncing && (s.Health.LastError != "" || s.Health.ConsecutiveFailures > 0)
 }
 
 func or(s, alt string) string {

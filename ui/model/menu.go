@@ -87,7 +87,7 @@ func Menu(s calsync.Snapshot, now time.Time, o MenuOptions) []Item {
 			items = append(items, it)
 		}
 	}
-	items = append(items, sep, Item{Label: HealthLine(s, loc), Disabled: true})
+	items = append(items, sep, Item{Label: HealthLine(s, now, loc), Disabled: true})
 	refresh := Item{Label: "Refresh now", Action: ActionRefresh}
 	if s.Syncing {
 		refresh = Item{Label: "Refreshing…", Action: ActionRefresh, Disabled: true}
@@ -121,6 +121,9 @@ func Header(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 		return "caltray: sign in again to update your meetings"
 	}
 	if s.LastSync.IsZero() && len(s.Appointments) == 0 {
+		if FirstSyncFailed(s) {
+			return "caltray: could not load your calendar yet"
+		}
 		return "caltray: loading your calendar…"
 	}
 	var current, next *calsync.Appointment
@@ -160,22 +163,31 @@ func Header(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 }
 
 // JoinTarget returns the meeting "Join" opens: one with a join link that is under way or starts
-// within ahead; of several, the one that starts last, since that is the one to go to next.
+// within ahead. A meeting about to start wins over one under way (it is where you go next), the
+// earliest of several about to start, and of several under way the one that started last.
 func JoinTarget(apps []calsync.Appointment, now time.Time, ahead time.Duration) (calsync.Appointment, bool) {
-	var best *calsync.Appointment
+	var next, current *calsync.Appointment
 	for i := range apps {
 		a := &apps[i]
 		if !counts(*a) || a.JoinURL == "" || !a.End.After(now) || a.Start.Sub(now) > ahead {
 			continue
 		}
-		if best == nil || a.Start.After(best.Start) {
-			best = a
+		switch {
+		case a.Start.After(now):
+			if next == nil || a.Start.Before(next.Start) {
+				next = a
+			}
+		case current == nil || a.Start.After(current.Start):
+			current = a
 		}
 	}
-	if best == nil {
-		return calsync.Appointment{}, false
+	switch {
+	case next != nil:
+		return *next, true
+	case current != nil:
+		return *current, true
 	}
-	return *best, true
+	return calsync.Appointment{}, false
 }
 
 // counts says whether an appointment is a meeting the header, Join and reminders care about:

@@ -77,6 +77,10 @@ func TestHeader(t *testing.T) {
 		{"signed out", signedOut, at(10, 0), "caltray: sign in to see your meetings"},
 		{"sign-in needed", needSignIn, at(10, 0), "caltray: sign in again to update your meetings"},
 		{"first sync", calsync.Snapshot{Auth: calsync.AuthOK, Syncing: true}, at(10, 0), "caltray: loading your calendar…"},
+		{"first sync failed", calsync.Snapshot{Auth: calsync.AuthOK, Health: runner.Health{Status: runner.StatusDegraded, ConsecutiveFailures: 1,
+			LastError: "context deadline exceeded"}}, at(10, 0), "caltray: could not load your calendar yet"},
+		{"first sync failed, retry running", calsync.Snapshot{Auth: calsync.AuthOK, Syncing: true, Health: runner.Health{Status: runner.StatusDegraded,
+			ConsecutiveFailures: 1, LastError: "context deadline exceeded"}}, at(10, 0), "caltray: loading your calendar…"},
 		{"no title", ok(meeting("8", "", at(11, 0), time.Hour)), at(10, 50), "(no title) in 10 min"},
 		{"long title", ok(meeting("9", strings.Repeat("x", 60), at(11, 0), time.Hour)), at(10, 50), strings.Repeat("x", 39) + "… in 10 min"},
 	}
@@ -116,6 +120,9 @@ func TestHealthLineAndIcon(t *testing.T) {
 		{"failing", mod(func(s *calsync.Snapshot) {
 			s.Health = runner.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 2, RetryAt: tp(at(10, 44))}
 		}), "Sync failing — retrying 10:44", assets.Degraded},
+		{"offline, retry time passed", mod(func(s *calsync.Snapshot) {
+			s.Health = runner.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 40))}
+		}), "Offline — retrying soon", assets.Down},
 		{"half-open", mod(func(s *calsync.Snapshot) {
 			s.Health = runner.Health{Status: runner.StatusDegraded, Breaker: "half-open"}
 		}), "Reconnecting…", assets.Degraded},
@@ -132,7 +139,7 @@ func TestHealthLineAndIcon(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := HealthLine(tt.snap, berlin); got != tt.line {
+			if got := HealthLine(tt.snap, at(10, 43), berlin); got != tt.line {
 				t.Errorf("HealthLine = %q, want %q", got, tt.line)
 			}
 			if got := IconState(tt.snap); got != tt.icon {
@@ -245,6 +252,10 @@ func TestMenu(t *testing.T) {
 func TestJoinTargetPrefersTheNextMeeting(t *testing.T) {
 	cur := withJoin(meeting("1", "Current", at(10, 0), time.Hour), "https://j/1")
 	next := withJoin(meeting("2", "Next", at(11, 0), time.Hour), "https://j/2")
+	// Two meetings inside the 15 minutes: the earlier is the one to join, whatever the order.
+	soon := withJoin(meeting("3", "Soon", at(13, 5), 30*time.Minute), "https://j/3")
+	after := withJoin(meeting("4", "After", at(13, 10), 30*time.Minute), "https://j/4")
+	noLink := meeting("5", "No link", at(13, 0), 10*time.Minute)
 	tests := []struct {
 		now  time.Time
 		want string
@@ -253,12 +264,14 @@ func TestJoinTargetPrefersTheNextMeeting(t *testing.T) {
 		{at(10, 30), "Current", true},
 		{at(10, 50), "Next", true},
 		{at(11, 59), "Next", true},
-		{at(12, 0).Add(time.Hour), "", false},
+		{at(12, 0).Add(time.Hour), "Soon", true},
+		{at(13, 6), "After", true},
+		{at(13, 41), "", false},
 		{at(9, 44), "", false},
 		{at(9, 45), "Current", true},
 	}
 	for _, tt := range tests {
-		a, ok := JoinTarget([]calsync.Appointment{cur, next}, tt.now, DefaultJoinAhead)
+		a, ok := JoinTarget([]calsync.Appointment{cur, next, noLink, after, soon}, tt.now, DefaultJoinAhead)
 		if ok != tt.ok || a.Subject != tt.want {
 			t.Errorf("at %s: JoinTarget = %q, %v; want %q, %v", tt.now.Format("15:04"), a.Subject, ok, tt.want, tt.ok)
 		}

@@ -17,7 +17,7 @@ type Reminder struct {
 // Reminders decides which meetings to remind of. It remembers what it has reminded of, so
 // each occurrence is announced once however often Due runs, and it only reminds of meetings
 // still ahead or under way, so waking from sleep brings no flood of old reminders.
-// It is not safe for concurrent use: the ui's reminder goroutine owns it.
+// It is not safe for concurrent use: the ui's owner goroutine owns it.
 type Reminders struct {
 	sent map[string]time.Time // occurrence key -> its end, to forget it after
 }
