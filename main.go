@@ -146,9 +146,14 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 	}
 	if token == "" && !*demo {
 		authCfg.GraphURL, authCfg.Log = *graphURL, log
-		p, code := signedInProvider(authCfg, stderr)
+		sess, p, code := signedIn(authCfg, stderr)
 		if code != exitOK {
 			return code
+		}
+		if sess.Account() == nil {
+			fmt.Fprintf(stderr, "caltray agenda: nobody is signed in: run caltray signin (README: \"Register caltray in Microsoft Entra ID\"), "+
+				"or set %s to a Microsoft Graph access token, or try --demo\n", agenda.TokenEnv)
+			return exitSignIn
 		}
 		opts.Auth = p
 	}
@@ -294,25 +299,20 @@ func (d *daysFlag) value() int {
 	return d.n
 }
 
-// signedInProvider returns the Graph authentication provider of the account signed in with
-// caltray signin, or the exit code and a message saying what to do.
-func signedInProvider(cfg auth.Config, stderr io.Writer) (authentication.AuthenticationProvider, int) {
+// signedIn opens the sign-in session cfg describes (the account signed in with caltray signin)
+// and the Graph authentication provider over it, or says what is wrong and returns the exit code.
+func signedIn(cfg auth.Config, stderr io.Writer) (*auth.Session, authentication.AuthenticationProvider, int) {
 	sess, err := auth.Open(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "caltray: %v\n", err)
-		return nil, exitUsage
-	}
-	if sess.Account() == nil {
-		fmt.Fprintf(stderr, "caltray: nobody is signed in: run caltray signin (README: \"Register caltray in Microsoft Entra ID\"), "+
-			"or set %s to a Microsoft Graph access token, or try --demo\n", agenda.TokenEnv)
-		return nil, exitSignIn
+		return nil, nil, exitUsage
 	}
 	p, err := auth.Provider(sess, cfg.GraphURL)
 	if err != nil {
 		fmt.Fprintf(stderr, "caltray: %v\n", err)
-		return nil, exitUsage
+		return nil, nil, exitUsage
 	}
-	return p, exitOK
+	return sess, p, exitOK
 }
 
 // authFlags is the flag set of signin, signout and whoami: the sign-in settings and --graph-url.
@@ -421,15 +421,11 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 		}
 	case token == "":
 		authCfg.GraphURL, authCfg.Log = *graphURL, log
-		sess, err := auth.Open(authCfg)
-		if err != nil {
-			fmt.Fprintf(stderr, "caltray: %v\n", err)
-			return exitUsage
+		sess, p, code := signedIn(authCfg, stderr)
+		if code != exitOK {
+			return code
 		}
-		if opts.Auth, err = auth.Provider(sess, *graphURL); err != nil {
-			fmt.Fprintf(stderr, "caltray: %v\n", err)
-			return exitUsage
-		}
+		opts.Auth, opts.AuthState = p, sess.State
 		// The tray signs in with the browser; the loop's next sync picks the account up.
 		uiOpts.SignIn = func(ctx context.Context) error { return sess.SignIn(ctx, io.Discard, false) }
 		uiOpts.SignOut = func() error { return sess.SignOut(context.Background()) }

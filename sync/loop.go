@@ -47,6 +47,10 @@ type Config struct {
 	// HealthCheck is the period of the runner's health check (Runner.Monitor); 0 means
 	// DefaultHealthCheck.
 	HealthCheck time.Duration
+	// Auth tells the credential's own view after each sync: signed out rather than merely
+	// needing a sign-in, or signed in for this run only (no keyring). Nil: a sync's outcome
+	// says all (a bearer token, the demo).
+	Auth func() (AuthState, string)
 }
 
 // A Loop keeps the agenda up to date: it syncs at start, every interval, on Refresh and after a

@@ -556,3 +556,30 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+func TestLoopAsksTheCredential(t *testing.T) {
+	src := &stubSource{}
+	state, msg := AuthSignedOut, "Nobody is signed in."
+	h := NewHarness(t, src, HarnessOptions{Loop: func(cfg *Config) {
+		cfg.Auth = func() (AuthState, string) { return state, msg }
+	}})
+	src.set(nil, fmt.Errorf("get token: %w", ErrSignInNeeded))
+	h.Start()
+	if s := h.Latest(); s.Auth != AuthSignedOut || s.AuthMessage != msg {
+		t.Fatalf("nobody signed in: auth %q message %q", s.Auth, s.AuthMessage)
+	}
+	// Signed in, but the keyring could not keep it: the sync works, and the UI must say so.
+	state, msg = AuthNoKeyring, "Signed in for this run only."
+	src.set(nil, nil)
+	h.Do(h.Loop.Refresh)
+	if s := h.Latest(); s.Auth != AuthNoKeyring || s.AuthMessage != msg {
+		t.Fatalf("no keyring: auth %q message %q", s.Auth, s.AuthMessage)
+	}
+	// The credential cannot overrule what a sync showed: a stale sign-in is not "signed out"
+	// just because the credential's record says so, and a good sync is not "sign-in needed".
+	state = AuthSignInNeeded
+	h.Do(h.Loop.Refresh)
+	if s := h.Latest(); s.Auth != AuthOK {
+		t.Fatalf("good sync, credential says sign-in needed: auth %q", s.Auth)
+	}
+}

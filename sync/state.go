@@ -196,7 +196,7 @@ func (st *state) finish(r result) {
 			log.Info("sync recovered", "duration", rec.Duration.String())
 		}
 		st.delta, st.lastSync, st.failed, st.synced = r.delta, r.end, false, true
-		st.auth, st.authMessage = AuthOK, ""
+		st.auth, st.authMessage = st.credential(AuthOK, "")
 		log.Debug("sync done", "kind", string(r.delta.Kind), "appointments", len(r.delta.Appointments),
 			"bytes", r.delta.Bytes, "duration", rec.Duration.String())
 		if r.cacheErr != nil {
@@ -205,8 +205,7 @@ func (st *state) finish(r result) {
 	case SignInNeeded(r.err):
 		rec.Err = r.err.Error()
 		st.failed, st.paused = true, true
-		st.auth = AuthSignInNeeded
-		st.authMessage = "Sign in again to see your meetings (" + r.err.Error() + ")."
+		st.auth, st.authMessage = st.credential(AuthSignInNeeded, "Sign in again to see your meetings ("+r.err.Error()+").")
 		log.Error("sync needs a sign-in; polling stopped until refresh", "err", r.err)
 	default:
 		rec.Err = r.err.Error()
@@ -313,4 +312,18 @@ func Classify(err error) runner.Class {
 		return runner.ClassPermanent
 	}
 	return runner.DefaultClassify(err)
+}
+
+// credential refines the auth state a sync implied with what the credential itself says:
+// nobody signed in at all, rather than a sign-in gone stale; or tokens that work but live in
+// memory only, for want of a keyring.
+func (st *state) credential(implied AuthState, msg string) (AuthState, string) {
+	if st.l.cfg.Auth == nil {
+		return implied, msg
+	}
+	a, m := st.l.cfg.Auth()
+	if (implied == AuthOK && a == AuthNoKeyring) || (implied == AuthSignInNeeded && a == AuthSignedOut) {
+		return a, m
+	}
+	return implied, msg
 }

@@ -56,11 +56,14 @@ type Options struct {
 	Token string // the bearer token (CALTRAY_ACCESS_TOKEN); never stored or logged
 	// Auth signs the Graph requests instead of Token: the signed-in account's credential (a
 	// kiota provider that sends tokens only to the Graph host) plugs in here.
-	Auth     authentication.AuthenticationProvider
-	CacheDir string           // caltray's cache directory; empty: no cache
-	Settings calsync.Settings // filters and window; the zero value means the defaults
-	Location *time.Location   // the viewer's zone; nil means time.Local
-	Logger   *slog.Logger     // nil means slog.Default()
+	Auth authentication.AuthenticationProvider
+	// AuthState is the signed-in account's own view of its state, for the snapshots (signed
+	// out, no keyring); nil with Token or Demo.
+	AuthState func() (calsync.AuthState, string)
+	CacheDir  string           // caltray's cache directory; empty: no cache
+	Settings  calsync.Settings // filters and window; the zero value means the defaults
+	Location  *time.Location   // the viewer's zone; nil means time.Local
+	Logger    *slog.Logger     // nil means slog.Default()
 	// Transport carries the Graph requests; nil means Go's default (system trust store,
 	// SSL_CERT_FILE honoured).
 	Transport http.RoundTripper
@@ -150,7 +153,7 @@ func NewLoop(o Options) (loop *calsync.Loop, close func(), err error) {
 		}
 	}
 	loop, err = calsync.New(calsync.Config{Source: src, Runner: r, Settings: settings, Cache: cache,
-		Location: o.Location, Logger: o.Logger})
+		Location: o.Location, Logger: o.Logger, Auth: o.AuthState})
 	if err != nil {
 		return nil, nil, fail(ErrUsage, err)
 	}
