@@ -10,8 +10,9 @@ deps:
 build: deps
 	go build -o bin/caltray .
 
+# Fyne cannot parse the POSIX locale a bare root shell has; give it a real one.
 demo: build
-	./bin/caltray --demo
+	@case "$$LANG" in ""|C|C.*|POSIX) export LANG=en_US.UTF-8;; esac; ./bin/caltray --demo
 
 test: deps
 	@scripts/test.sh

@@ -93,6 +93,9 @@ func Run(ctx context.Context, o Options) error {
 	if err := o.check(); err != nil {
 		return err
 	}
+	if err := checkDisplay(); err != nil {
+		return err
+	}
 	icon := fyne.NewStaticResource("caltray.png", assets.App())
 	// The same as FyneApp.toml, for plain `go build`s; the tray item's title is the Name.
 	app.SetMetadata(fyne.AppMetadata{ID: ID, Name: "caltray", Version: o.Version, Icon: icon})

@@ -4,6 +4,8 @@ package ui
 
 import (
 	"context"
+	"errors"
+	"os"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -36,4 +38,16 @@ func trayHostPresent() bool {
 	}
 	registered, ok := v.Value().(bool)
 	return !ok || registered
+}
+
+// ErrNoDisplay is returned by Run where there is no graphical session to show anything in.
+var ErrNoDisplay = errors.New("no graphical display: DISPLAY and WAYLAND_DISPLAY are not set; " +
+	"start caltray from a desktop session, or use `caltray agenda` in a terminal (`caltray agenda --demo` to try it)")
+
+// checkDisplay fails where X11 and Wayland are both absent: GLFW would otherwise panic.
+func checkDisplay() error {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return ErrNoDisplay
+	}
+	return nil
 }

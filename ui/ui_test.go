@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -689,5 +690,20 @@ func TestAgendaOpensFast(t *testing.T) {
 	}
 	if limit := raceSlowdown * 500 * time.Millisecond; best > limit {
 		t.Errorf("agenda of %d meetings took at best %v to open, want under %v", len(apps), best, limit)
+	}
+}
+
+func TestNoDisplay(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("X11/Wayland check is for Linux and the BSDs")
+	}
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	if err := checkDisplay(); !errors.Is(err, ErrNoDisplay) || !strings.Contains(err.Error(), "caltray agenda") {
+		t.Fatalf("checkDisplay without a display = %v, want ErrNoDisplay saying what to do", err)
+	}
+	t.Setenv("WAYLAND_DISPLAY", "wayland-0")
+	if err := checkDisplay(); err != nil {
+		t.Fatalf("checkDisplay on Wayland = %v", err)
 	}
 }
