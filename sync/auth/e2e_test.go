@@ -148,17 +148,7 @@ func listFiles(t *testing.T, dir string) []string {
 func TestEndToEnd(t *testing.T) {
 	requireSecretService(t)
 	w := newWorld(t)
-	root := t.TempDir()
-	pem := filepath.Join(root, "fake-ca.pem")
-	if err := os.WriteFile(pem, w.srv.CertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{
-		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"),
-		"XDG_CACHE_HOME=" + filepath.Join(root, "cache"),
-		"HOME=" + filepath.Join(root, "home"),
-		"SSL_CERT_FILE=" + pem,
-	}
+	root, env := processHome(t, w)
 	logs := &syncBuffer{}
 	cfg := w.config(t, SystemKeyring{}, logs)
 	cfg.Dir = filepath.Join(root, "config", "caltray") // what os.UserConfigDir gives the helpers
@@ -308,18 +298,8 @@ func TestEndToEnd(t *testing.T) {
 // tokens in memory, and nothing is written.
 func TestNoSecretService(t *testing.T) {
 	w := newWorld(t)
-	root := t.TempDir()
-	pem := filepath.Join(root, "fake-ca.pem")
-	if err := os.WriteFile(pem, w.srv.CertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{
-		"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(root, "no-such-bus"),
-		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"),
-		"XDG_CACHE_HOME=" + filepath.Join(root, "cache"),
-		"HOME=" + filepath.Join(root, "home"),
-		"SSL_CERT_FILE=" + pem,
-	}
+	root, env := processHome(t, w)
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(root, "no-such-bus"))
 	spec := helperSpec{Action: "nokeyring", Service: "caltray-test-nokeyring", ClientID: testClientID,
 		Authority: fakegraph.IdentityAuthority(w.srv), GraphURL: w.srv.URL()}
 	cmd, out, errb := runHelper(t, spec, env)
@@ -348,4 +328,22 @@ func TestNoSecretService(t *testing.T) {
 		t.Errorf("files written without a keyring: %v", got)
 	}
 	scanForSecrets(t, w.id.IssuedTokens(), root, map[string]string{"stdout": out.String(), "stderr": errb.String()})
+}
+
+// processHome makes a user's home for a child process in a new directory: config, cache and
+// home dirs of its own, and the fake's certificate (fake-ca.pem) as the trusted root. It
+// returns the directory and the environment that points there.
+func processHome(t *testing.T, w *world) (root string, env []string) {
+	t.Helper()
+	root = t.TempDir()
+	pem := filepath.Join(root, "fake-ca.pem")
+	if err := os.WriteFile(pem, w.srv.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return root, []string{
+		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"),
+		"XDG_CACHE_HOME=" + filepath.Join(root, "cache"),
+		"HOME=" + filepath.Join(root, "home"),
+		"SSL_CERT_FILE=" + pem,
+	}
 }

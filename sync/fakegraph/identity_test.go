@@ -9,42 +9,23 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 )
 
 const idTestClient = "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 
-// idTestClock is the identity tests' clock.
-type idTestClock struct {
-	mu gosync.Mutex
-	t  time.Time
-}
-
-func (c *idTestClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *idTestClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type idTestEnv struct {
 	srv    *Server
 	id     *Identity
-	clock  *idTestClock
+	clock  *clock
 	client *http.Client
 	base   string // the authority with the organizations tenant, e.g. https://127.0.0.1:1/organizations
 }
 
 func newIDTestEnv(t *testing.T) *idTestEnv {
 	t.Helper()
-	clock := &idTestClock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	clock := newClock(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
 	id := NewIdentity(IdentityOptions{ClientID: idTestClient, Now: clock.Now})
 	srv, err := NewTLS(Options{Authorize: id.Authorize, Now: clock.Now})
 	if err != nil {
