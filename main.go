@@ -132,9 +132,8 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	token := os.Getenv(agenda.TokenEnv)
-	secrets := append([]string{token}, strings.Fields(token)...) // also the token without "Bearer "
 
-	log, cacheDir, closeLog := openLog(stderr, *debug, secrets)
+	log, cacheDir, closeLog := openLog(stderr, *debug, token)
 	defer closeLog()
 	settings := loadSettings(log)
 
@@ -240,8 +239,10 @@ func serveAgenda(ctx context.Context, opts agenda.Options, addr string, asJSON b
 }
 
 // openLog sets up logging to stderr and to the capped log file in the cache directory, which
-// it returns too ("" if there is none). Lines never contain the given secrets.
-func openLog(stderr io.Writer, debug bool, secrets []string) (log *slog.Logger, cacheDir string, closeLog func() error) {
+// it returns too ("" if there is none). Lines never contain token (CALTRAY_ACCESS_TOKEN), with
+// or without its "Bearer " prefix.
+func openLog(stderr io.Writer, debug bool, token string) (log *slog.Logger, cacheDir string, closeLog func() error) {
+	secrets := append([]string{token}, strings.Fields(token)...)
 	cacheDir, cacheErr := calsync.CacheDir()
 	log, closeLog, err := logging.New(logging.Options{Dir: cacheDir, Stderr: stderr, Debug: debug, Secrets: secrets})
 	if err != nil {
@@ -391,7 +392,7 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	token := os.Getenv(agenda.TokenEnv)
-	log, cacheDir, closeLog := openLog(stderr, *debug, append([]string{token}, strings.Fields(token)...))
+	log, cacheDir, closeLog := openLog(stderr, *debug, token)
 	defer closeLog()
 	settings := loadSettings(log)
 	settingsPath, err := calsync.SettingsPath()
