@@ -359,7 +359,7 @@ func TestAgendaExitCodes(t *testing.T) {
 		{"token rejected", []string{"CALTRAY_ACCESS_TOKEN=not-the-fakes-token"}, []string{"agenda", "--graph-url", fake.URL()}, exitSignIn, "HTTP 401"},
 		{"http to a remote host", env, []string{"agenda", "--graph-url", "http://graph.example.com/v1.0"}, exitUsage, "plain http to a non-loopback host"},
 		{"not a URL", env, []string{"agenda", "--graph-url", "graph.microsoft.com"}, exitUsage, "--graph-url"},
-		{"window too long", env, []string{"agenda", "--graph-url", fake.URL(), "--days", "99"}, exitUsage, "--days 99"},
+		{"window too long", env, []string{"agenda", "--graph-url", fake.URL(), "--days", "99"}, exitUsage, `invalid value "99" for flag -days`},
 		{"bad flag value", env, []string{"agenda", "--days", "many"}, exitUsage, `invalid value "many" for flag -days`},
 		{"kill switch typo", append([]string{"CALTRAY_RUNNER=of"}, env...), []string{"agenda", "--graph-url", fake.URL()}, exitUsage, "CALTRAY_RUNNER"},
 		{"ok", env, []string{"agenda", "--graph-url", fake.URL()}, exitOK, ""},

@@ -1,8 +1,7 @@
-// Package agenda is `caltray agenda`, the headless way in: one sync through the runner, then
-// the agenda as a table or as the JSON object DESIGN.md specifies.
-package agenda
+package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,18 +12,19 @@ import (
 
 	"caltray/runner"
 	calsync "caltray/sync"
+	"caltray/sync/inert"
 )
 
-// Output is the JSON object `caltray agenda --json` prints; its shape is a contract.
-type Output struct {
+// agendaOutput is the JSON object `caltray agenda --json` prints; its shape is a contract.
+type agendaOutput struct {
 	GeneratedAt time.Time     `json:"generated_at"`
 	Health      runner.Health `json:"health"`
-	Events      []Event       `json:"events"`
+	Events      []agendaEvent `json:"events"`
 }
 
-// Event is one appointment in Output. Start and End are RFC 3339 with the viewer's offset;
+// agendaEvent is one appointment in agendaOutput. Start and End are RFC 3339 with the viewer's offset;
 // all-day events carry their dates at local midnight.
-type Event struct {
+type agendaEvent struct {
 	ID        string `json:"id"`
 	Subject   string `json:"subject"`
 	Start     string `json:"start"`
@@ -39,13 +39,19 @@ type Event struct {
 	Cancelled bool   `json:"cancelled"`
 }
 
-// NewOutput builds the JSON object for a snapshot, read in loc, generated at now.
-func NewOutput(s calsync.Snapshot, now time.Time, loc *time.Location) Output {
+// newAgendaOutput builds the JSON object for a snapshot, read in loc, generated at now.
+func newAgendaOutput(s calsync.Snapshot, now time.Time, loc *time.Location) agendaOutput {
 	h := s.Health
 	h.Stale = s.Stale
-	out := Output{GeneratedAt: now.UTC().Truncate(time.Second), Health: h, Events: make([]Event, 0, len(s.Appointments))}
+	if h.LastSuccess == nil && !s.LastSync.IsZero() {
+		// This process has had no good sync yet (offline, or failing since it started): the
+		// last good one is the cache's.
+		last := s.LastSync
+		h.LastSuccess = &last
+	}
+	out := agendaOutput{GeneratedAt: now.UTC().Truncate(time.Second), Health: h, Events: make([]agendaEvent, 0, len(s.Appointments))}
 	for _, a := range s.Appointments {
-		out.Events = append(out.Events, Event{
+		out.Events = append(out.Events, agendaEvent{
 			ID:        a.ID,
 			Subject:   a.Subject,
 			Start:     a.StartIn(loc).Format(time.RFC3339),
@@ -63,24 +69,34 @@ func NewOutput(s calsync.Snapshot, now time.Time, loc *time.Location) Output {
 	return out
 }
 
-// WriteJSON writes o as indented JSON and a newline.
-func WriteJSON(w io.Writer, o Output) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // join links keep their & and < as they are
-	return enc.Encode(o)
+// writeJSON writes o as indented JSON and a newline.
+func writeJSON(w io.Writer, o agendaOutput) error {
+	return encodeJSON(w, o, "  ")
 }
 
-// WriteJSONLine writes o as one line of JSON, for a stream of agendas (agenda --serve --json).
-func WriteJSONLine(w io.Writer, o Output) error {
-	enc := json.NewEncoder(w)
+// writeJSONLine writes o as one line of JSON, for a stream of agendas (agenda --serve --json).
+func writeJSONLine(w io.Writer, o agendaOutput) error {
+	return encodeJSON(w, o, "")
+}
+
+// encodeJSON writes v as JSON that is safe to print to a terminal: join links keep their & and
+// < as they are, and the characters encoding/json writes raw but a terminal may act on (C1
+// controls, bidi overrides) are \u escapes, so the values are unchanged for programs.
+func encodeJSON(w io.Writer, v any, indent string) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(o)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(inert.EscapeJSON(buf.Bytes()))
+	return err
 }
 
-// WriteTable writes the agenda for people: one line per event, grouped by day, and a warning
+// writeTable writes the agenda for people: one line per event, grouped by day, and a warning
 // first when the agenda is stale.
-func WriteTable(w io.Writer, s calsync.Snapshot, loc *time.Location) error {
+func writeTable(w io.Writer, s calsync.Snapshot, loc *time.Location) error {
 	var b strings.Builder
 	if s.Stale {
 		when := "never"
@@ -89,7 +105,7 @@ func WriteTable(w io.Writer, s calsync.Snapshot, loc *time.Location) error {
 		}
 		fmt.Fprintf(&b, "STALE: this agenda may be out of date (last good sync: %s)", when)
 		if n := len(s.Recent); n > 0 && s.Recent[n-1].Err != "" {
-			fmt.Fprintf(&b, "\n       last sync failed: %s", s.Recent[n-1].Err)
+			fmt.Fprintf(&b, "\n       last sync failed: %s", inert.Line(s.Recent[n-1].Err))
 		}
 		b.WriteString("\n\n")
 	}
@@ -130,18 +146,13 @@ func WriteTable(w io.Writer, s calsync.Snapshot, loc *time.Location) error {
 			notes = append(notes, "not answered")
 		}
 		if a.JoinURL != "" {
-			notes = append(notes, "join: "+a.JoinURL)
+			notes = append(notes, "join: "+inert.Line(a.JoinURL))
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", when, oneLine(a.Subject), oneLine(a.Location), strings.Join(notes, ", "))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", when, inert.Line(a.Subject), inert.Line(a.Location), strings.Join(notes, ", "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// oneLine keeps a field on its line: subjects and locations can hold tabs and line breaks.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"caltray/sync/fakegraph"
+)
+
+// Usage errors are found before anything else: before the sign-in is looked at (a signed-out
+// home would exit 3), before a sync, and an empty URL is never taken as the default.
+func TestUsageErrorsComeFirst(t *testing.T) {
+	tests := []struct {
+		args     []string
+		inStderr string
+	}{
+		{[]string{"agenda", "--days", "100000"}, "at most 60 days ahead"},
+		{[]string{"agenda", "--graph-url", ""}, "is empty"},
+		{[]string{"agenda", "--graph-url", "  "}, "is empty"},
+		{[]string{"agenda", "--graph-url", "https://graph.microsoft.com/v1.0 x"}, "a space (U+0020) at character 33"},
+		{[]string{"agenda", "--graph-url", "https://graph.microsoft.com/\x1b[2J"}, "the character U+001B at character 29"},
+		{[]string{"agenda", "--authority", ""}, "--authority is empty"},
+		{[]string{"--graph-url", ""}, "is empty"}, // the tray
+		{[]string{"whoami", "--graph-url", ""}, "is empty"},
+		{[]string{"signin", "--authority", "https://login.microsoftonline.com/ x"}, "U+0020"},
+		{[]string{"signout", "--graph-url", "\t"}, "is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			h := newHome(t)
+			h.run(tt.args...)
+			if h.code != exitUsage || !strings.Contains(h.stderr, tt.inStderr) {
+				t.Fatalf("exit %d, want %d; stderr (want %q):\n%s", h.code, exitUsage, tt.inStderr, h.stderr)
+			}
+			if strings.Contains(h.stderr, "\x1b") {
+				t.Errorf("stderr echoes an escape character raw: %q", h.stderr)
+			}
+		})
+	}
+}
+
+// Commands that open no window print nothing of Fyne's, in the POSIX locale CI and minimal
+// systems have (Fyne cannot parse C.UTF-8 and used to say so on every run).
+func TestNoFyneOutputInCLocale(t *testing.T) {
+	for _, lang := range []string{"C.UTF-8", "C", "POSIX", "en_US.UTF-8"} {
+		h := newHome(t, "LANG="+lang)
+		for _, args := range [][]string{{"version"}, {"agenda", "--demo"}} {
+			h.run(args...)
+			if h.code != exitOK || strings.Contains(h.stderr, "Fyne") {
+				t.Errorf("LANG=%s caltray %s: exit %d, stderr:\n%s", lang, strings.Join(args, " "), h.code, h.stderr)
+			}
+		}
+	}
+}
+
+// --days narrows what is printed, never what is cached: after a `--days 0` run, an offline
+// run still has the whole window, and its JSON says when the agenda was last good.
+func TestAgendaDaysNeverNarrowsTheCache(t *testing.T) {
+	fake, env := startFake(t, false, fakegraph.Options{})
+	h := newHome(t, env...)
+	h.run("agenda", "--json", "--graph-url", fake.URL())
+	if h.code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", h.code, h.stderr)
+	}
+	week := decode(t, h.stdout)
+	h.run("agenda", "--json", "--days", "0", "--graph-url", fake.URL())
+	today := decode(t, h.stdout)
+	if h.code != exitOK || len(today.Events) >= len(week.Events) {
+		t.Fatalf("--days 0: exit %d, %d events (the week has %d)", h.code, len(today.Events), len(week.Events))
+	}
+	if err := fake.SetOutage(fakegraph.Fault{Kind: fakegraph.Unavailable}); err != nil {
+		t.Fatal(err)
+	}
+	h.run("agenda", "--json", "--graph-url", fake.URL())
+	offline := decode(t, h.stdout)
+	if h.code != exitSync || !slices.Equal(offline.Events, week.Events) {
+		t.Fatalf("offline after --days 0: exit %d, %d events, want the cached week's %d", h.code, len(offline.Events), len(week.Events))
+	}
+	if offline.Health.LastSuccess == nil || offline.Health.LastSuccess.Before(today.GeneratedAt.Add(-2e9)) {
+		t.Fatalf("offline: last_success = %v, want the cache's last good sync (about %v)", offline.Health.LastSuccess, today.GeneratedAt)
+	}
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"caltray/runner"
+	calsync "caltray/sync"
+	"caltray/sync/auth"
+	"caltray/sync/fakegraph"
+	"caltray/sync/graph"
+	"caltray/sync/health"
+	"caltray/ui"
+)
+
+// runTray is caltray without a command: the tray app, with the signed-in account, the token in
+// CALTRAY_ACCESS_TOKEN, or (--demo) the simulated Graph started in-process.
+func runTray(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("caltray", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	demo := fs.Bool("demo", false, "run on a simulated Microsoft Graph, with a \"Simulate outage\" menu entry")
+	debug := fs.Bool("debug", false, "log debug lines too")
+	var graphURL string
+	urlVar(fs, &graphURL, "graph-url", graph.DefaultBaseURL, "Microsoft Graph base `URL` (https; http only for loopback)")
+	healthAddr := fs.String("health-addr", "", "serve GET /health/async on this loopback `address`, e.g. 127.0.0.1:8765")
+	var authCfg auth.Config
+	auth.RegisterFlags(fs, &authCfg)
+	if !parseAuthFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	token := os.Getenv(tokenEnv)
+	log, cacheDir, closeLog := openLog(stderr, *debug, token)
+	defer closeLog()
+	settings := loadSettings(log)
+	settingsPath, err := calsync.SettingsPath()
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return exitUsage
+	}
+
+	opts := loopOptions{Days: -1, GraphURL: graphURL, Demo: *demo, Token: token,
+		CacheDir: cacheDir, Settings: settings, Logger: log}
+	uiOpts := ui.Options{Settings: settings, SettingsPath: settingsPath,
+		AttemptTimeout: runner.DefaultConfig().AttemptTimeout, Version: version, Log: log}
+	switch {
+	case *demo:
+		fake, err := fakegraph.New(fakegraph.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "caltray: start the simulated Graph: %v\n", err)
+			return exitSync
+		}
+		defer fake.Close()
+		opts.Fake = fake
+		uiOpts.Outage = func(on bool) error {
+			if on {
+				return fake.SetOutage(fakegraph.Fault{Kind: fakegraph.Unavailable})
+			}
+			return fake.SetOutage(fakegraph.Fault{})
+		}
+	case token == "":
+		authCfg.GraphURL, authCfg.Log = graphURL, log
+		sess, p, code := signedIn(authCfg, stderr)
+		if code != exitOK {
+			return code
+		}
+		opts.Auth, opts.AuthState = p, sess.State
+		// The tray signs in with the browser; the loop's next sync picks the account up.
+		uiOpts.SignIn = func(ctx context.Context) error { return sess.SignIn(ctx, io.Discard, false) }
+		uiOpts.SignOut = func() error { return sess.SignOut(context.Background()) }
+	}
+
+	loop, closeLoop, err := newLoop(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return exitUsage
+	}
+	defer closeLoop()
+	uiOpts.Loop = loop
+	if *healthAddr != "" {
+		srv, err := health.Start(*healthAddr, loop.Health, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "caltray: --health-addr: %v\n", err)
+			return exitUsage
+		}
+		defer srv.Close()
+	}
+	loop.Start()
+	defer loop.Stop()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := ui.Run(ctx, uiOpts); err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}
