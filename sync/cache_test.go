@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	gosync "sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -77,9 +80,175 @@ func TestCacheSaveRejectsInvalidAgenda(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := testEntry(1)
-	e.Delta.Appointments[0].ID = ""
-	if err := c.Save(e); err == nil || !strings.Contains(err.Error(), "no id") {
+	e.Delta.To = e.Delta.From
+	if err := c.Save(e); err == nil || !strings.Contains(err.Error(), "window ends") {
 		t.Fatalf("Save = %v", err)
+	}
+}
+
+// One event the cache cannot store must never stop it from saving the others: such an event
+// is dropped with a log line that names its id only (the subject is the user's, and untrusted).
+func TestCacheSaveDropsEventsItCannotStore(t *testing.T) {
+	y10k := time.Date(10000, 1, 1, 1, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		edit   func(*Appointment)
+		reason string
+	}{
+		// 9999-12-31T23:59:59 in a zone east of UTC: encoding/json refuses years past 9999.
+		{"ends in year 10000", func(a *Appointment) { a.End = y10k }, "year"},
+		{"starts and ends in year 10000", func(a *Appointment) { a.Start, a.End = y10k, y10k.Add(time.Hour) }, "year"},
+		{"starts before year 0", func(a *Appointment) { a.Start = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC) }, "year"},
+		{"end year in its own zone", func(a *Appointment) {
+			a.End = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).In(time.FixedZone("UTC+2", 2*3600))
+		}, "year"},
+		{"no id", func(a *Appointment) { a.ID = "" }, "no id"},
+		{"ends before it starts", func(a *Appointment) { a.End = a.Start.Add(-time.Minute) }, "ends before"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs LogBuffer
+			c, err := NewCache(t.TempDir(), func() time.Time { return T0 })
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
+			e := testEntry(1)
+			bad := appt("bad-id", 2*time.Hour, time.Hour)
+			bad.Subject = "Secret merger talks"
+			tt.edit(&bad)
+			e.Delta.Appointments = append(e.Delta.Appointments, bad)
+			if err := c.Save(e); err != nil {
+				t.Fatalf("Save = %v, want the other events saved", err)
+			}
+			got, err := c.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := testEntry(1); !reflect.DeepEqual(got, want) {
+				t.Errorf("Load after Save:\n got %+v\nwant %+v", got, want)
+			}
+			out := logs.String()
+			if !strings.Contains(out, "left out of the cache") || !strings.Contains(out, tt.reason) {
+				t.Errorf("log %q does not say the event was dropped and why (%q)", out, tt.reason)
+			}
+			if bad.ID != "" && !strings.Contains(out, "id=bad-id") {
+				t.Errorf("log %q does not name the event's id", out)
+			}
+			if strings.Contains(out, "merger") {
+				t.Errorf("log %q holds the subject", out)
+			}
+		})
+	}
+}
+
+// A cache that cannot be read (permission, I/O error) is not damaged: it is reported as
+// unreadable, with the file and what to do, and left where it is for when the cause is fixed.
+func TestCacheUnreadableIsLeftInPlace(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error // injected read error; nil: a directory in the file's place
+		want string
+	}{
+		{"permission", &fs.PathError{Op: "open", Path: "x", Err: fs.ErrPermission}, "permission denied"},
+		{"I/O error", &fs.PathError{Op: "read", Path: "x", Err: syscall.EIO}, "input/output error"},
+		{"directory", nil, "is a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c, err := NewCache(dir, func() time.Time { return T0 })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.err != nil {
+				if err := c.Save(testEntry(1)); err != nil {
+					t.Fatal(err)
+				}
+				// Tests run as root, where chmod 000 blocks nothing: inject the error.
+				c.readFile = func(string) ([]byte, error) { return nil, tt.err }
+			} else if err := os.Mkdir(c.Path(), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Load()
+			if !errors.Is(err, ErrCacheUnreadable) || errors.Is(err, ErrCacheDamaged) || errors.Is(err, ErrNoCache) {
+				t.Fatalf("Load = %v, want ErrCacheUnreadable only", err)
+			}
+			if tt.err != nil && !errors.Is(err, tt.err) {
+				t.Errorf("Load = %v does not wrap the cause", err)
+			}
+			for _, w := range []string{c.Path(), tt.want, "left in place"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 1 || entries[0].Name() != cacheName {
+				t.Errorf("cache dir holds %v, want the cache file alone, where it was", entries)
+			}
+			if tt.err == nil {
+				return
+			}
+			c.readFile = os.ReadFile // the cause is fixed: the last good agenda is still there
+			if got, err := c.Load(); err != nil || !reflect.DeepEqual(got, testEntry(1)) {
+				t.Fatalf("Load once readable = %v, %+v", err, got)
+			}
+		})
+	}
+}
+
+// A kill -9 in the middle of a write leaves a temporary file; opening the cache removes those
+// of its own naming that are old enough that no live process can still be writing them.
+func TestCacheRemovesStaleTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	old, fresh := T0.Add(-StaleTempAge-time.Second), T0.Add(-StaleTempAge+time.Second)
+	files := []struct {
+		name     string
+		mtime    time.Time
+		dir      bool
+		wantGone bool
+	}{
+		{".cache.json.tmp-1234567", old, false, true},
+		{".cache.json.tmp-42", T0.Add(-24 * time.Hour), false, true},
+		{".cache.json.tmp-7654321", fresh, false, false}, // perhaps another caltray's write in flight
+		{".cache.json.tmp-abc", old, false, false},       // not CreateTemp's naming
+		{".cache.json.tmp-", old, false, false},
+		{".cache.json.tmp-99", old, true, false}, // not a file
+		{".settings.json.tmp-1", old, false, false},
+		{"cache.json.damaged-20261127T090000.000000000Z", old, false, false},
+		{"notes.tmp-1", old, false, false},
+		{cacheName, old, false, false},
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		var err error
+		if f.dir {
+			err = os.Mkdir(p, 0o700)
+		} else {
+			err = os.WriteFile(p, []byte("x"), 0o600)
+		}
+		if err == nil {
+			err = os.Chtimes(p, f.mtime, f.mtime)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs LogBuffer
+	c, err := NewCache(dir, func() time.Time { return T0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
+	for _, f := range files {
+		_, err := os.Lstat(filepath.Join(dir, f.name))
+		if gone := errors.Is(err, fs.ErrNotExist); gone != f.wantGone {
+			t.Errorf("%s: removed %v, want %v", f.name, gone, f.wantGone)
+		}
+	}
+	c.Load() // the damaged "cache.json" is moved aside; the removal is logged once
+	if out := logs.String(); !strings.Contains(out, ".cache.json.tmp-1234567") || strings.Count(out, "leftover") != 1 {
+		t.Errorf("log %q does not report the removed files once", out)
 	}
 }
 
@@ -105,8 +274,6 @@ func TestCacheDamage(t *testing.T) {
 		{"impossible agenda", func(p string) error {
 			return os.WriteFile(p, []byte(`{"version": 1, "delta": {"from": "2026-11-27T00:00:00Z", "to": "2026-11-20T00:00:00Z"}}`), 0o600)
 		}, "is corrupt"},
-		// Root reads files whatever their mode, so "unreadable" is a directory in the file's place.
-		{"unreadable", func(p string) error { return os.Mkdir(p, 0o700) }, "is unreadable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,4 +385,44 @@ func TestCacheConcurrentWritersDoNotInterleave(t *testing.T) {
 		t.Errorf("%d files in the cache dir, want 1 (temp files left behind?)", len(entries))
 	}
 	t.Logf("%d writes, %d concurrent reads, every one a whole entry", writers*writes, reads)
+}
+
+// A cache file is a local file anyone with the user's rights can write: its text passes
+// through inert on load, like Graph's does at intake.
+func TestCacheLoadMakesTextInert(t *testing.T) {
+	c, err := NewCache(t.TempDir(), func() time.Time { return T0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := testEntry(1)
+	a := &e.Delta.Appointments[0]
+	a.Subject = "\x1b]0;pwned\x07Pay invoice \u202Egnp.exe\u202C"
+	a.Location = "Room\x1b[2J 1\u009b"
+	a.Organizer = "Megan\rBowen"
+	a.JoinURL = "https://teams.microsoft.com/l/\x1b]8;;x"
+	a.WebLink = "https://outlook.office.com/\u2066x"
+	if err := c.Save(e); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got.Delta.Appointments[0]
+	want := map[string]string{
+		"subject":   "␛]0;pwned␇Pay invoice gnp.exe",
+		"location":  "Room␛[2J 1\uFFFD",
+		"organizer": "Megan Bowen",
+		"join_url":  "https://teams.microsoft.com/l/␛]8;;x",
+		"web_link":  "https://outlook.office.com/x",
+	}
+	for k, v := range map[string]string{"subject": g.Subject, "location": g.Location, "organizer": g.Organizer,
+		"join_url": g.JoinURL, "web_link": g.WebLink} {
+		if v != want[k] {
+			t.Errorf("%s = %q, want %q", k, v, want[k])
+		}
+	}
+	if got.Delta.Appointments[1] != e.Delta.Appointments[1] {
+		t.Errorf("clean text changed: %+v", got.Delta.Appointments[1])
+	}
 }

@@ -8,6 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -147,30 +151,149 @@ func SettingsPath() (string, error) {
 	return filepath.Join(dir, "caltray", "settings.json"), nil
 }
 
-// LoadSettings reads the settings at path. A missing file gives DefaultSettings and no error.
+// LoadSettings is ReadSettings without the warnings.
+//
+// Deprecated: use ReadSettings and show its warnings; this one drops them.
+func LoadSettings(path string) (Settings, error) {
+	s, _, err := ReadSettings(path)
+	return s, err
+}
+
+// utf8BOM is the byte order mark Windows editors (Notepad) put at the start of UTF-8 files.
+var utf8BOM = []byte("\uFEFF")
+
+// ReadSettings reads the settings at path. A missing file gives DefaultSettings and no error.
 // A file that cannot be read or parsed, or holds values out of range, gives DefaultSettings
 // and an error naming the file and the field: the caller reports it and runs on the defaults.
-// The file is left as it is, so the user can fix it.
-func LoadSettings(path string) (Settings, error) {
+// The file is left as it is, so the user can fix it. A UTF-8 byte order mark is accepted.
+//
+// The warnings are what is not wrong enough to refuse the file but should not pass unseen:
+// each unknown key (a typo, or a setting of a newer caltray), naming it and the closest known
+// key. The caller shows each to the user (stderr, the log); the settings are used.
+//
+// It also removes the settings' leftover temporary files (see RemoveStaleTemps): it runs at
+// start, when such files can only be an interrupted write's.
+func ReadSettings(path string) (Settings, []string, error) {
 	def := DefaultSettings()
+	var warns []string
+	if _, err := RemoveStaleTemps(filepath.Dir(path), []string{TempPrefix(filepath.Base(path))}, time.Now()); err != nil {
+		warns = append(warns, fmt.Sprintf("settings: %v", err))
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return def, nil
+		return def, warns, nil
 	}
 	if err != nil {
-		return def, fmt.Errorf("settings file %s cannot be read, using defaults: %w", path, err)
+		return def, warns, fmt.Errorf("settings file %s cannot be read, using defaults: %w", path, err)
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return def, warns, fmt.Errorf("settings file %s is saved as UTF-16, using defaults; save it as UTF-8", path)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return def, fmt.Errorf("settings file %s is empty, using defaults; delete it or write the settings as JSON", path)
+		return def, warns, fmt.Errorf("settings file %s is empty, using defaults; delete it or write the settings as JSON", path)
 	}
 	s := def
 	if err := json.Unmarshal(data, &s); err != nil {
-		return def, fmt.Errorf("settings file %s is not valid, using defaults; fix or delete it: %w", path, err)
+		return def, warns, fmt.Errorf("settings file %s is not valid, using defaults; fix or delete it: %w", path, err)
 	}
 	if err := s.Validate(); err != nil {
-		return def, fmt.Errorf("settings file %s: %w; using defaults until it is fixed", path, err)
+		return def, warns, fmt.Errorf("settings file %s: %w; using defaults until it is fixed", path, err)
 	}
-	return s, nil
+	return s, append(warns, unknownKeys(path, data)...), nil
+}
+
+// settingsKeys are the settings file's keys, in settingsFile's order.
+var settingsKeys = func() []string {
+	t := reflect.TypeFor[settingsFile]()
+	keys := make([]string, t.NumField())
+	for i := range keys {
+		keys[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
+	}
+	return keys
+}()
+
+// unknownKeys returns a warning for each top-level key of data (valid JSON) that is no
+// setting. encoding/json matches keys regardless of case, so "Window_Days" is read and known.
+func unknownKeys(path string, data []byte) []string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return nil
+	}
+	var unknown []string
+	for k := range m {
+		if !slices.ContainsFunc(settingsKeys, func(known string) bool { return strings.EqualFold(k, known) }) {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	var warns []string
+	for _, k := range unknown {
+		shown := k
+		if r := []rune(k); len(r) > 40 {
+			shown = string(r[:40]) + "…"
+		}
+		// %q writes control and bidi characters as escapes: the key is the file's, untrusted.
+		w := fmt.Sprintf("settings file %s: unknown key %q is ignored; ", path, shown)
+		if c := closestKey(k); c != "" {
+			w += fmt.Sprintf("did you mean %q?", c)
+		} else {
+			w += "the known keys are " + quoteAll(settingsKeys)
+		}
+		warns = append(warns, w)
+	}
+	return warns
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// closestKey returns the known key nearest to k, compared without case, "_" and "-" (so
+// "windowDays" and "window-days" are close to "window_days"), or "" if none is near enough
+// to be a plausible typo: at most a third of the key's letters differ.
+func closestKey(k string) string {
+	norm := func(s string) string {
+		return strings.ToLower(strings.NewReplacer("_", "", "-", "", " ", "").Replace(s))
+	}
+	nk := norm(k)
+	best, bestD := "", -1
+	for _, known := range settingsKeys {
+		d := editDistance(nk, norm(known))
+		if bestD < 0 || d < bestD {
+			best, bestD = known, d
+		}
+	}
+	if bestD*3 > len(norm(best)) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
 
 // SaveSettings validates s and writes it to path atomically (mode 0600), creating the directory.

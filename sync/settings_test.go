@@ -67,7 +67,10 @@ func TestLoadSettings(t *testing.T) {
 				s.WindowDays, s.Interval, s.HideDeclined, s.HideCancelled, s.HideAllDay, s.ReminderMinutes = 3, 15*time.Minute, true, true, true, 10
 			}, ""},
 		{"partial keeps defaults", ptr(`{"hide_declined": true}`), func(s *Settings) { s.HideDeclined = true }, ""},
-		{"unknown fields ignored", ptr(`{"from_a_newer_caltray": 1, "window_days": 2}`), func(s *Settings) { s.WindowDays = 2 }, ""},
+		{"unknown fields are no error", ptr(`{"from_a_newer_caltray": 1, "window_days": 2}`), func(s *Settings) { s.WindowDays = 2 }, ""},
+		{"UTF-8 BOM", ptr("\uFEFF{\"window_days\": 2}\n"), func(s *Settings) { s.WindowDays = 2 }, ""},
+		{"UTF-8 BOM only", ptr("\uFEFF"), func(*Settings) {}, "is empty"},
+		{"UTF-16", ptr("\xFF\xFE{\x00}\x00"), func(*Settings) {}, "UTF-16"},
 		{"empty", ptr(""), func(*Settings) {}, "is empty"},
 		{"not JSON", ptr("window_days = 3"), func(*Settings) {}, "is not valid"},
 		{"wrong type", ptr(`{"window_days": "seven"}`), func(*Settings) {}, "window_days: expected a JSON whole number"},
@@ -105,6 +108,87 @@ func TestLoadSettings(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// Unknown keys are not errors (a newer caltray may have written them) but never silently
+// ignored: each gets a warning naming it and the closest known key.
+func TestReadSettingsWarnsOfUnknownKeys(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		want    func(*Settings)
+		warns   []string // each warning must contain its string, in order
+	}{
+		{"none", `{"window_days": 2}`, func(s *Settings) { s.WindowDays = 2 }, nil},
+		{"keys differ only in case are read", `{"Window_Days": 2}`, func(s *Settings) { s.WindowDays = 2 }, nil},
+		{"missing underscore", `{"windowdays": 2}`, func(*Settings) {},
+			[]string{`unknown key "windowdays" is ignored; did you mean "window_days"?`}},
+		{"typo", `{"intervall": "10m", "hide_declined": true}`, func(s *Settings) { s.HideDeclined = true },
+			[]string{`unknown key "intervall" is ignored; did you mean "interval"?`}},
+		{"camel case", `{"reminderMinutes": 3, "hideAllDay": true}`, func(*Settings) {},
+			[]string{`"hideAllDay" is ignored; did you mean "hide_all_day"?`, `"reminderMinutes" is ignored; did you mean "reminder_minutes"?`}},
+		{"nothing close", `{"from_a_newer_caltray": 1, "window_days": 2}`, func(s *Settings) { s.WindowDays = 2 },
+			[]string{`unknown key "from_a_newer_caltray" is ignored; the known keys are "window_days", "interval"`}},
+		{"hostile key", `{"\u001b[2J\u202e": 1}`, func(*Settings) {},
+			[]string{`unknown key "\x1b[2J\u202e" is ignored`}},
+		{"BOM and unknown key", "\uFEFF{\"hide_cancelld\": true}", func(*Settings) {},
+			[]string{`did you mean "hide_cancelled"?`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "settings.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, warns, err := ReadSettings(path)
+			if err != nil {
+				t.Fatalf("err = %v; unknown keys are no error", err)
+			}
+			want := DefaultSettings()
+			tt.want(&want)
+			if got != want {
+				t.Errorf("settings = %+v, want %+v", got, want)
+			}
+			if len(warns) != len(tt.warns) {
+				t.Fatalf("warnings %q, want %d like %q", warns, len(tt.warns), tt.warns)
+			}
+			for i, w := range warns {
+				if !strings.Contains(w, tt.warns[i]) || !strings.Contains(w, path) {
+					t.Errorf("warning %q does not name %s and say %q", w, path, tt.warns[i])
+				}
+				if strings.ContainsAny(w, "\x1b\u202e") {
+					t.Errorf("warning %q carries raw control characters", w)
+				}
+			}
+		})
+	}
+}
+
+// Reading the settings at start removes the settings' own leftover temporary files.
+func TestReadSettingsRemovesStaleTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "settings.json")
+	long := time.Now().Add(-time.Hour)
+	for _, name := range []string{".settings.json.tmp-123", ".settings.json.tmp-456", ".cache.json.tmp-789", "settings.json"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("{}"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if name != ".settings.json.tmp-456" { // 456 is fresh: perhaps a write in flight
+			os.Chtimes(p, long, long)
+		}
+	}
+	if _, _, err := ReadSettings(path); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if got := strings.Join(left, " "); got != ".cache.json.tmp-789 .settings.json.tmp-456 settings.json" {
+		t.Errorf("files left: %s", got)
+	}
+}
 
 func TestSaveSettings(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "caltray", "settings.json")

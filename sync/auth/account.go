@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"caltray/sync/inert"
+
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 )
@@ -85,18 +87,29 @@ func loadAccount(dir string) (*Account, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	const fix = "run caltray signin to sign in again (it replaces the record), or remove the file"
 	if err != nil {
-		return nil, fmt.Errorf("read the account record: %w", err)
+		return nil, &accountError{fmt.Sprintf("cannot read the account record %s (%v); make it readable by you, or %s", path, err, fix), err}
 	}
 	var a Account
 	if err := json.Unmarshal(b, &a); err != nil {
-		return nil, fmt.Errorf("the account record %s is damaged (%v); run caltray signout, then caltray signin", path, err)
+		// The decoder's message may quote the file's bytes: a local file is untrusted text.
+		return nil, &accountError{fmt.Sprintf("the account record %s is damaged (%s); %s", path, inert.Line(err.Error()), fix), err}
 	}
 	if a.HomeAccountID == "" || a.ClientID == "" || a.AuthorityURL == "" || a.Tenant == "" {
-		return nil, fmt.Errorf("the account record %s is incomplete; run caltray signout, then caltray signin", path)
+		return nil, &accountError{fmt.Sprintf("the account record %s is incomplete; %s", path, fix), nil}
 	}
 	return &a, nil
 }
+
+// accountError is an account record that cannot be used; it matches ErrAccountDamaged.
+type accountError struct {
+	msg string
+	err error // the read or decode error, if any
+}
+
+func (e *accountError) Error() string   { return e.msg }
+func (e *accountError) Unwrap() []error { return []error{ErrAccountDamaged, e.err} }
 
 // saveAccount writes the record to dir (0600: it names the user).
 func saveAccount(dir string, a *Account) error {

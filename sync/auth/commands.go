@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/microsoft/kiota-abstractions-go/authentication"
@@ -39,22 +41,51 @@ func SignIn(ctx context.Context, cfg Config, out io.Writer, deviceCode bool) err
 	return s.signIn(ctx, out, deviceCode, true)
 }
 
-// SignOut is `caltray signout`: it removes every token and the account record.
+// SignOut is `caltray signout`: it removes every token and the account record, and says once
+// what it removed and what not. Errors carry no "caltray signout:" prefix: the caller adds it.
+//
+// Without a keyring it still succeeds once the account record and the sealed token cache are
+// gone from the disk: the cache key that may remain in the keyring opens nothing without the
+// file (and the next sign-in replaces it), so the user is signed out; the output says so.
 func SignOut(ctx context.Context, cfg Config, out io.Writer) error {
 	s, err := Open(cfg)
 	if err != nil {
 		return err
 	}
 	a := s.Account()
-	if err := s.SignOut(ctx); err != nil {
-		return fmt.Errorf("caltray signout: %w", err)
+	who := "Nobody was signed in; no sign-in is saved now"
+	if a != nil {
+		who = fmt.Sprintf("Signed out %s: the account record and the saved sign-in are removed", a.Username)
 	}
-	if a == nil {
-		fmt.Fprintln(out, "Nobody was signed in; no sign-in is saved now.")
+	err = s.SignOut(ctx)
+	var ke *KeyringError
+	switch {
+	case err == nil:
+		if a != nil {
+			who += ", and the token cache key is gone from the OS keyring"
+		}
+		fmt.Fprintln(out, who+".")
+		return nil
+	case errors.As(err, &ke) && s.filesGone():
+		why := fmt.Sprint(ke.Cause)
+		if errors.Is(ke.Cause, context.DeadlineExceeded) {
+			why = "it did not answer in time"
+		}
+		fmt.Fprintf(out, "%s. caltray could not reach the OS keyring (%s), so its token cache key may still be there: "+
+			"without the saved sign-in it opens nothing, and the next caltray signin replaces it.\n", who, why)
 		return nil
 	}
-	fmt.Fprintf(out, "Signed out %s: the tokens are gone from the OS keyring and the account record is removed.\n", a.Username)
-	return nil
+	return fmt.Errorf("the sign-in is not completely removed: %w", err)
+}
+
+// filesGone reports whether neither the account record nor the sealed token cache is on disk.
+func (s *Session) filesGone() bool {
+	for _, name := range []string{accountName, sealedName} {
+		if _, err := os.Lstat(filepath.Join(s.dir, name)); !errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return true
 }
 
 // WhoAmI is `caltray whoami`: it prints the signed-in account (name, UPN, tenant) or says that

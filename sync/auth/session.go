@@ -16,6 +16,7 @@ import (
 	"time"
 
 	calsync "caltray/sync"
+	"caltray/sync/inert"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -46,8 +47,21 @@ type Session struct {
 	stop      error // a sign-in-needed error that no request can fix: returned without asking anyone
 }
 
+// ErrNotSignedIn is matched by SignedIn's error when nobody is signed in: there is no account
+// record.
+var ErrNotSignedIn = errors.New("nobody is signed in")
+
+// ErrAccountDamaged is matched by SignedIn's (and GetToken's, and WhoAmI's) error when the
+// account record exists but cannot be used: damaged, incomplete or unreadable. The message
+// names the file and what to do; it is not "nobody is signed in".
+var ErrAccountDamaged = errors.New("the account record is damaged")
+
 // Open prepares a Session from cfg and the account record on disk. It makes no network call
-// and does not touch the keyring; errors match ErrBadConfig.
+// and does not touch the keyring; errors match ErrBadConfig. A damaged account record is no
+// error here (the tray still starts, and signin and signout must work): SignedIn reports it.
+//
+// Open also removes the temporary files of the token store's writes that a crash or kill -9
+// interrupted, if at least calsync.StaleTempAge old (another caltray may be writing now).
 func Open(cfg Config) (*Session, error) {
 	set, err := cfg.check(false)
 	if err != nil {
@@ -57,6 +71,7 @@ func Open(cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
 	}
+	removeStaleTemps(dir, cfg.log())
 	s := &Session{cfg: cfg, set: set, dir: dir, store: newTokenStore(cfg, dir), http: cfg.HTTPClient}
 	if s.http == nil {
 		s.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -85,7 +100,7 @@ func (s *Session) reloadLocked() {
 	s.account = a
 	switch {
 	case err != nil:
-		s.stop = signInNeeded(err.Error())
+		s.stop = &SignInError{Reason: err.Error(), Err: err}
 	case a != nil:
 		s.stop = s.mismatchLocked(a)
 	}
@@ -126,6 +141,29 @@ func (e *SignInError) Unwrap() []error {
 
 func signInNeeded(reason string) error { return &SignInError{Reason: reason} }
 
+// notSignedIn is the error for "nobody is signed in".
+func notSignedIn() error {
+	return &SignInError{Reason: "nobody is signed in; run caltray signin", Err: ErrNotSignedIn}
+}
+
+// SignedIn returns nil if an account is signed in and usable, or why not, matching
+// calsync.ErrSignInNeeded: ErrNotSignedIn when nobody is; ErrAccountDamaged when the account
+// record is damaged or unreadable (naming the file and what to do); or the reason a sign-in is
+// needed again (settings that differ from the account's, a refresh token the identity
+// platform refused). Commands check it before a sync so the user hears the real cause.
+func (s *Session) SignedIn() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloadLocked()
+	if s.stop != nil {
+		return s.stop
+	}
+	if s.account == nil {
+		return notSignedIn()
+	}
+	return nil
+}
+
 // GetToken returns an access token for opts.Scopes (default: caltray's Graph scopes) without
 // user interaction: from the token cache, or by redeeming the refresh token. When only the user
 // can help (nobody signed in, the refresh token expired or was revoked) the error matches
@@ -158,7 +196,7 @@ func (s *Session) silentClient() (*Account, *public.Client, error) {
 		return nil, nil, s.stop
 	}
 	if s.account == nil {
-		return nil, nil, signInNeeded("nobody is signed in; run caltray signin")
+		return nil, nil, notSignedIn()
 	}
 	client, err := s.clientLocked()
 	if err != nil {
@@ -231,10 +269,20 @@ func oauthErrorOf(err error) (oauthError, bool) {
 		}
 	}
 	// Entra appends trace and correlation IDs on further lines: the first line says it all.
+	// The text is the identity platform's (or whoever answers at the authority's address):
+	// untrusted, made inert here, where it enters caltray, before any message quotes it.
 	oe.Description, _, _ = strings.Cut(oe.Description, "\n")
-	oe.Description = strings.TrimSpace(oe.Description)
+	oe.Description = inert.Line(oe.Description)
+	oe.Code = inert.Line(oe.Code)
 	return oe, true
 }
+
+// inertError shows err's text through inert.Line and unwraps to err: MSAL's errors quote the
+// identity platform's answer as received.
+type inertError struct{ err error }
+
+func (e inertError) Error() string { return inert.Line(e.err.Error()) }
+func (e inertError) Unwrap() error { return e.err }
 
 // needsUser lists the identity platform's errors that only a new interactive sign-in fixes.
 var needsUser = map[string]bool{
@@ -249,7 +297,7 @@ var needsUser = map[string]bool{
 // silentErr turns a failed silent request for acct into the error GetToken returns.
 func (s *Session) silentErr(ctx context.Context, acct *Account, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("get a token: %w", err)
+		return fmt.Errorf("get a token: %w", inertError{err})
 	}
 	if oe, ok := oauthErrorOf(err); ok {
 		if !needsUser[oe.Code] {
@@ -280,7 +328,7 @@ func (s *Session) silentErr(ctx context.Context, acct *Account, err error) error
 		}
 		return signInNeeded(reason)
 	}
-	return fmt.Errorf("get a token: %w", err)
+	return fmt.Errorf("get a token: %w", inertError{err})
 }
 
 // Account returns a copy of the signed-in account's record, nil if nobody is signed in.
@@ -346,7 +394,7 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKey
 		if err != nil {
 			return signInFailed(err)
 		}
-		fmt.Fprintln(out, dc.Result.Message)
+		fmt.Fprintln(out, inert.String(dc.Result.Message)) // the identity platform's text
 		ar, err = dc.AuthenticationResult(ctx)
 		if err != nil {
 			return signInFailed(err)
@@ -452,7 +500,7 @@ func signInFailed(err error) error {
 		}
 		return fmt.Errorf("sign-in failed: %s: %s.%s", oe.Code, strings.TrimSuffix(oe.Description, "."), hint)
 	}
-	return fmt.Errorf("sign-in failed: %w", err)
+	return fmt.Errorf("sign-in failed: %w", inertError{err})
 }
 
 // SignOut forgets the sign-in: the cache key in the keyring, the sealed cache and the account

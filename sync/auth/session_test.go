@@ -316,10 +316,10 @@ func TestGetTokenErrors(t *testing.T) {
 		os.WriteFile(filepath.Join(cfg.Dir, accountName), []byte("{not json"), 0o600)
 		s, _ := Open(cfg)
 		_, err := s.GetToken(ctx, policy.TokenRequestOptions{})
-		if !errors.Is(err, calsync.ErrSignInNeeded) || !strings.Contains(err.Error(), "is damaged") {
+		if !errors.Is(err, calsync.ErrSignInNeeded) || !errors.Is(err, ErrAccountDamaged) || !strings.Contains(err.Error(), "is damaged") {
 			t.Errorf("err = %v", err)
 		}
-		if err := WhoAmI(cfg, io.Discard); err == nil || !strings.Contains(err.Error(), "caltray signout") {
+		if err := WhoAmI(cfg, io.Discard); err == nil || !strings.Contains(err.Error(), "caltray signin") {
 			t.Errorf("whoami with a damaged record: %v", err)
 		}
 	})

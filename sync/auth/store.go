@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
+
+	calsync "caltray/sync"
 )
 
 const (
@@ -276,8 +278,8 @@ func (s *tokenStore) saveLocked(ctx context.Context, blob []byte) error {
 	if err != nil {
 		return err
 	}
-	// A write in flight in another caltray takes milliseconds; older temporaries are leftovers.
-	removeTemps(s.dir, time.Minute)
+	// The tray runs for weeks: a leftover of a CLI run killed meanwhile goes with its next save.
+	removeStaleTemps(s.dir, s.log)
 	return writeFileAtomic(s.dir, sealedName, sealed)
 }
 
@@ -402,7 +404,21 @@ func writeFileAtomic(dir, name string, data []byte) error {
 	return nil
 }
 
+// removeStaleTemps removes the leftovers of interrupted writes (of the sealed cache and of the
+// account record: both use tempPrefix) that are old enough that no live process can still be
+// writing them; calsync.StaleTempAge says why that age. It logs what it did.
+func removeStaleTemps(dir string, log *slog.Logger) {
+	removed, err := calsync.RemoveStaleTemps(dir, []string{tempPrefix}, time.Now())
+	if len(removed) > 0 {
+		log.Info("auth: removed leftover temporary files of an interrupted write", "dir", dir, "files", removed)
+	}
+	if err != nil {
+		log.Warn("auth: could not remove leftover temporary files", "err", err)
+	}
+}
+
 // removeTemps deletes temporary files that interrupted writes left behind, if older than age.
+// Sign-out uses it with age 0: whatever is being written then must go too.
 func removeTemps(dir string, age time.Duration) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

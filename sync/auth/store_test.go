@@ -186,12 +186,12 @@ func TestStoreInterruptedWrite(t *testing.T) {
 	if err := st.Replace(ctx, mem, cache.ReplaceHints{}); err != nil || !bytes.Equal(mem.data, old) {
 		t.Fatalf("after the interrupted write Replace got %d bytes, %v; want the previous cache", len(mem.data), err)
 	}
-	// Leftovers older than a minute go with the next write; a sign-out removes any.
+	// Leftovers older than calsync.StaleTempAge go with the next write; a sign-out removes any.
 	leftover := filepath.Join(st.dir, entries[0].Name())
 	if !strings.HasPrefix(entries[0].Name(), tempPrefix) {
 		leftover = filepath.Join(st.dir, entries[1].Name())
 	}
-	past := time.Now().Add(-2 * time.Minute)
+	past := time.Now().Add(-calsync.StaleTempAge - time.Minute)
 	os.Chtimes(leftover, past, past)
 	if err := st.Export(ctx, &blobCache{data: old}, cache.ExportHints{}); err != nil || st.lastSaveErr() != nil {
 		t.Fatal(err, st.lastSaveErr())

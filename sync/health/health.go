@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"caltray/runner"
@@ -49,8 +50,8 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Handler serves GET /health/async with the JSON of get(); other paths get 404, other
-// methods 405. Requests naming a host other than a loopback one (a DNS-rebinding web page)
+// Handler serves GET /health/async with the JSON of get(), and HEAD with the same status and
+// headers (Content-Length included) and no body; other paths get 404, other methods 405. Requests naming a host other than a loopback one (a DNS-rebinding web page)
 // get 421, so no remote page can read the endpoint through the user's browser.
 func Handler(get func() runner.Health) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -63,8 +64,8 @@ func Handler(get func() runner.Health) http.Handler {
 			http.Error(w, "health endpoint: only loopback host names are served", http.StatusMisdirectedRequest)
 		case r.URL.Path != Path:
 			http.Error(w, "not found: the health endpoint is GET "+Path, http.StatusNotFound)
-		case r.Method != http.MethodGet:
-			w.Header().Set("Allow", http.MethodGet)
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed: use GET", http.StatusMethodNotAllowed)
 		default:
 			body, err := json.Marshal(get())
@@ -72,9 +73,16 @@ func Handler(get func() runner.Health) http.Handler {
 				http.Error(w, "health endpoint: encode: "+err.Error(), http.StatusInternalServerError)
 				return
 			}
+			body = append(body, '\n')
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", "no-store")
-			w.Write(append(body, '\n'))
+			// Set explicitly so HEAD carries the length GET's body has (net/http computes it
+			// only from a body actually written).
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			if r.Method == http.MethodHead {
+				return
+			}
+			w.Write(body)
 		}
 	})
 }
@@ -86,9 +94,54 @@ type Server struct {
 	done chan struct{}
 }
 
-// Start checks addr (see CheckAddr), listens on it, and serves Handler(get) until Close.
-// log receives serving errors; nil means slog.Default().
+// Options bound what a client can hold of the endpoint. Zero fields take DefaultOptions'.
+type Options struct {
+	// ReadHeaderTimeout bounds the wait for a request's headers, from the connection's start
+	// or from the end of the idle wait: a client that connects and says nothing is dropped.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout and WriteTimeout bound reading a whole request and writing the answer.
+	ReadTimeout, WriteTimeout time.Duration
+	// IdleTimeout is how long a keep-alive connection may wait for its next request.
+	IdleTimeout time.Duration
+	// MaxConns is how many connections are served at once; more wait, unaccepted, in the
+	// kernel's queue until one closes.
+	MaxConns int
+}
+
+// DefaultOptions are the endpoint's limits. It answers a small JSON object from memory, to a
+// few local scripts or monitors polling every few seconds: a second or two is plenty for any
+// request, 30 s of idle keep-alive covers a poller's interval (it reconnects otherwise, which
+// costs nothing on loopback), and 16 connections serve every real client while a runaway or
+// hostile local one cannot pin file descriptors and goroutines (300 idle connections were
+// held for good before these limits).
+func DefaultOptions() Options {
+	return Options{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+		IdleTimeout: 30 * time.Second, MaxConns: 16}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	for _, f := range []struct{ v, def *time.Duration }{{&o.ReadHeaderTimeout, &d.ReadHeaderTimeout},
+		{&o.ReadTimeout, &d.ReadTimeout}, {&o.WriteTimeout, &d.WriteTimeout}, {&o.IdleTimeout, &d.IdleTimeout}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = d.MaxConns
+	}
+	return o
+}
+
+// Start is StartWith with DefaultOptions.
 func Start(addr string, get func() runner.Health, log *slog.Logger) (*Server, error) {
+	return StartWith(addr, get, log, DefaultOptions())
+}
+
+// StartWith checks addr (see CheckAddr), listens on it, and serves Handler(get) until Close,
+// within the limits of o. log receives serving errors; nil means slog.Default().
+func StartWith(addr string, get func() runner.Health, log *slog.Logger, o Options) (*Server, error) {
+	o = o.withDefaults()
 	if err := CheckAddr(addr); err != nil {
 		return nil, err
 	}
@@ -107,7 +160,10 @@ func Start(addr string, get func() runner.Health, log *slog.Logger) (*Server, er
 	s := &Server{
 		srv: &http.Server{
 			Handler:           Handler(get),
-			ReadHeaderTimeout: 5 * time.Second,
+			ReadHeaderTimeout: o.ReadHeaderTimeout,
+			ReadTimeout:       o.ReadTimeout,
+			WriteTimeout:      o.WriteTimeout,
+			IdleTimeout:       o.IdleTimeout,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 		addr: ln.Addr().String(),
@@ -115,7 +171,7 @@ func Start(addr string, get func() runner.Health, log *slog.Logger) (*Server, er
 	}
 	go func() {
 		defer close(s.done)
-		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(limitListener(ln, o.MaxConns)); !errors.Is(err, http.ErrServerClosed) {
 			log.Error("health endpoint stopped", "err", err)
 		}
 	}()
@@ -138,5 +194,52 @@ func (s *Server) Close() error {
 		err = s.srv.Close()
 	}
 	<-s.done
+	return err
+}
+
+// limitListener returns ln accepting at most n connections at once: Accept waits for one of
+// them to close before it takes the next from the kernel's queue. (golang.org/x/net/netutil's
+// LimitListener does the same; this keeps x/net out of caltray's direct dependencies.)
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limited{Listener: ln, slots: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+type limited struct {
+	net.Listener
+	slots     chan struct{} // one token per connection being served
+	done      chan struct{} // closed by Close: a waiting Accept returns
+	closeOnce gosync.Once
+}
+
+func (l *limited) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+func (l *limited) Close() error {
+	err := l.Listener.Close()
+	l.closeOnce.Do(func() { close(l.done) })
+	return err
+}
+
+// limitedConn gives its slot back when closed, once however often Close is called.
+type limitedConn struct {
+	net.Conn
+	release func()
+	once    gosync.Once
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
 	return err
 }

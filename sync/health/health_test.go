@@ -1,11 +1,16 @@
 package health
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +70,6 @@ func TestServer(t *testing.T) {
 		{"GET", "/health/async/x", 404},
 		{"GET", "/", 404},
 		{"POST", Path, 405},
-		{"HEAD", Path, 405},
 		{"DELETE", Path, 405},
 	}
 	for _, tt := range tests {
@@ -80,7 +84,7 @@ func TestServer(t *testing.T) {
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d (%s)", res.StatusCode, tt.status, body)
 			}
-			if tt.status == 405 && res.Header.Get("Allow") != "GET" {
+			if tt.status == 405 && res.Header.Get("Allow") != "GET, HEAD" {
 				t.Errorf("Allow = %q", res.Header.Get("Allow"))
 			}
 			if tt.status != 200 {
@@ -126,5 +130,157 @@ func TestHandlerRefusesForeignHost(t *testing.T) {
 	Handler(sample).ServeHTTP(rec, req)
 	if rec.Code != http.StatusMisdirectedRequest {
 		t.Fatalf("status %d for a rebinding host, want 421", rec.Code)
+	}
+}
+
+// HEAD answers like GET without the body: same status, same headers, Content-Length included.
+func TestHeadAnswersLikeGet(t *testing.T) {
+	s, err := Start("127.0.0.1:0", sample, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, path := range []string{Path, "/other"} {
+		res := map[string]*http.Response{}
+		bodies := map[string][]byte{}
+		for _, m := range []string{"GET", "HEAD"} {
+			req, _ := http.NewRequest(m, "http://"+s.Addr()+path, nil)
+			r, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bodies[m], _ = io.ReadAll(r.Body)
+			r.Body.Close()
+			res[m] = r
+		}
+		get, head := res["GET"], res["HEAD"]
+		if head.StatusCode != get.StatusCode {
+			t.Errorf("%s: HEAD status %d, GET %d", path, head.StatusCode, get.StatusCode)
+		}
+		if len(bodies["HEAD"]) != 0 {
+			t.Errorf("%s: HEAD has a body: %q", path, bodies["HEAD"])
+		}
+		get.Header.Del("Date")
+		head.Header.Del("Date")
+		if fmt.Sprint(head.Header) != fmt.Sprint(get.Header) {
+			t.Errorf("%s: headers differ:\nHEAD %v\nGET  %v", path, head.Header, get.Header)
+		}
+		if path == Path && (head.ContentLength != int64(len(bodies["GET"])) || get.Header.Get("Content-Length") == "") {
+			t.Errorf("HEAD Content-Length %d, GET body %d bytes (header %q)", head.ContentLength, len(bodies["GET"]), get.Header.Get("Content-Length"))
+		}
+	}
+}
+
+// testOptions are short timeouts, so the tests see the server close connections in
+// milliseconds instead of seconds.
+func testOptions(maxConns int) Options {
+	return Options{ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: 200 * time.Millisecond,
+		WriteTimeout: 200 * time.Millisecond, IdleTimeout: 100 * time.Millisecond, MaxConns: maxConns}
+}
+
+// get sends one keep-alive request on c and reads the whole answer.
+func get(c net.Conn, br *bufio.Reader) error {
+	if _, err := io.WriteString(c, "GET "+Path+" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
+		return err
+	}
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if _, err := io.Copy(io.Discard, res.Body); err != nil {
+		return err
+	}
+	if res.StatusCode != 200 || res.Close {
+		return fmt.Errorf("status %d, close %v", res.StatusCode, res.Close)
+	}
+	return nil
+}
+
+// Idle connections (keep-alive after a request, or silent from the start) are closed by the
+// server within its timeouts, so no client can hold the endpoint's connections for good.
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	s, err := StartWith("127.0.0.1:0", sample, nil, testOptions(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const conns = 40 // five times the limit: the later ones are served as earlier ones close
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for i := range conns {
+		wg.Go(func() {
+			c, err := net.Dial("tcp", s.Addr())
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			// A safety net only: the server must close long before it.
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			br := bufio.NewReader(c)
+			if i%2 == 0 { // a keep-alive client that goes idle after one request
+				if err := get(c, br); err != nil {
+					errs <- fmt.Errorf("conn %d: %v", i, err)
+					return
+				}
+			} // else a client that never sends anything
+			if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+				errs <- fmt.Errorf("conn %d: read %v, want EOF (closed by the server)", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("closing %d idle connections took %v", conns, d)
+	}
+}
+
+// No more than MaxConns connections are served at once; one more waits until a slot frees.
+func TestConnectionLimit(t *testing.T) {
+	o := testOptions(2)
+	o.IdleTimeout = time.Minute // the held connections stay until the test closes them
+	s, err := StartWith("127.0.0.1:0", sample, nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := get(c, bufio.NewReader(c)); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	c, err := net.Dial("tcp", s.Addr()) // the kernel accepts it; the server does not yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	done := make(chan error, 1)
+	go func() { done <- get(c, bufio.NewReader(c)) }()
+	select {
+	case err := <-done:
+		t.Fatalf("a third connection was served while two are held (err %v)", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	held[0].Close() // frees a slot
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting connection was not served after a slot freed")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // FileName is the log file's name in the log directory; the previous one is FileName + ".1".
@@ -89,8 +90,8 @@ func secretBytes(secrets []string) [][]byte {
 	return out
 }
 
-// redactor replaces secrets in each write. slog writes one whole line per Write, so a secret
-// is never split across two writes.
+// redactor replaces secrets in each write, then escapes what could act on a terminal. slog
+// writes one whole line per Write, so a secret is never split across two writes.
 type redactor struct {
 	w       io.Writer
 	secrets [][]byte
@@ -103,6 +104,7 @@ func (r *redactor) Write(p []byte) (int, error) {
 			out = bytes.ReplaceAll(out, s, []byte(redacted))
 		}
 	}
+	out = escapeLine(out)
 	if _, err := r.w.Write(out); err != nil {
 		return 0, err
 	}
@@ -196,4 +198,58 @@ func (c *capped) Close() error {
 	err := c.f.Close()
 	c.f = nil
 	return err
+}
+
+// escapeLine writes as \xNN or \uNNNN escapes the characters of a log line that a terminal or
+// a viewer may act on: C0 controls but the line's final \n, DEL, C1 controls, bidi controls
+// and marks, the line and paragraph separators, and the BOM. slog's TextHandler quotes most
+// of them in values it writes (strconv.Quote escapes what unicode.IsPrint refuses), but not
+// DEL, and a value it finds safe is written unquoted: so every line passes here, whichever
+// attribute, message or handler option produced it. Text the log quotes stays readable:
+// "a\x7fb" rather than a silently cleaned "ab".
+func escapeLine(p []byte) []byte {
+	body := bytes.TrimSuffix(p, []byte("\n"))
+	clean := true
+	for i := 0; i < len(body); {
+		r, n := utf8.DecodeRune(body[i:])
+		if mustEscape(r, n) {
+			clean = false
+			break
+		}
+		i += n
+	}
+	if clean {
+		return p
+	}
+	out := make([]byte, 0, len(p)+16)
+	for i := 0; i < len(body); {
+		r, n := utf8.DecodeRune(body[i:])
+		switch {
+		case !mustEscape(r, n):
+			out = append(out, body[i:i+n]...)
+		case r < utf8.RuneSelf || (r == utf8.RuneError && n == 1):
+			out = fmt.Appendf(out, `\x%02x`, body[i])
+		default:
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += n
+	}
+	return append(out, p[len(body):]...)
+}
+
+// mustEscape reports the runes escapeLine escapes; n is the rune's length in bytes.
+func mustEscape(r rune, n int) bool {
+	switch {
+	case r < 0x20 || r == 0x7F || (r >= 0x80 && r <= 0x9F):
+		return true
+	case r == utf8.RuneError && n == 1: // invalid UTF-8: shown as the byte it is
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069: // embeddings, overrides, isolates
+		return true
+	case r == 0x200E || r == 0x200F || r == 0x061C: // LRM, RLM, ALM
+		return true
+	case r == 0x2028 || r == 0x2029 || r == 0xFEFF:
+		return true
+	}
+	return false
 }

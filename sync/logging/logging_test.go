@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,5 +119,87 @@ func TestFileLogSurvivesBrokenStderr(t *testing.T) {
 	closeLog()
 	if data, _ := os.ReadFile(filepath.Join(dir, FileName)); !strings.Contains(string(data), "still logged") {
 		t.Fatalf("log file = %q", data)
+	}
+}
+
+type stringer string
+
+func (s stringer) String() string { return string(s) }
+
+// dangerous lists every code point a log line must never carry raw: C0 but \n (which ends
+// the line slog writes), DEL, C1, bidi embeddings, overrides and isolates, the marks that
+// also steer bidi, and the line and paragraph separators.
+func dangerous() []rune {
+	var rs []rune
+	for r := rune(0); r < 0x20; r++ {
+		rs = append(rs, r)
+	}
+	rs = append(rs, 0x7F)
+	for r := rune(0x80); r <= 0x9F; r++ {
+		rs = append(rs, r)
+	}
+	for r := rune(0x202A); r <= 0x202E; r++ {
+		rs = append(rs, r)
+	}
+	for r := rune(0x2066); r <= 0x2069; r++ {
+		rs = append(rs, r)
+	}
+	return append(rs, 0x200E, 0x200F, 0x061C, 0x2028, 0x2029, 0xFEFF)
+}
+
+// A log line never carries a raw control or bidi character, wherever the text comes from
+// (message, key, value, error, Stringer, group, a value of another type), and secrets are
+// still scrubbed from such lines.
+func TestLogLinesAreInert(t *testing.T) {
+	const token = "eyJ0eXAiOiJKV1QiLCJhbGciOi.secret-part"
+	places := []struct {
+		name string
+		log  func(l *slog.Logger, s string)
+	}{
+		{"message", func(l *slog.Logger, s string) { l.Info(s + token) }},
+		{"string value", func(l *slog.Logger, s string) { l.Info("m", "subject", s+token) }},
+		{"key", func(l *slog.Logger, s string) { l.Info("m", s, token) }},
+		{"error", func(l *slog.Logger, s string) { l.Info("m", "err", errors.New(s+token)) }},
+		{"stringer", func(l *slog.Logger, s string) { l.Info("m", "v", stringer(s+token)) }},
+		{"slice", func(l *slog.Logger, s string) { l.Info("m", "files", []string{s, token}) }},
+		{"group", func(l *slog.Logger, s string) { l.WithGroup(s).Info("m", "k", token) }},
+		{"with", func(l *slog.Logger, s string) { l.With("id", s).Info("m " + token) }},
+	}
+	for _, p := range places {
+		t.Run(p.name, func(t *testing.T) {
+			var out bytes.Buffer
+			log, closeLog, err := New(Options{Stderr: &out, Secrets: []string{token}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeLog()
+			for _, r := range dangerous() {
+				out.Reset()
+				p.log(log, "a"+string(r)+"b")
+				line := out.String()
+				if strings.Count(line, "\n") != 1 || !strings.HasSuffix(line, "\n") {
+					t.Errorf("U+%04X: %d lines: %q", r, strings.Count(line, "\n"), line)
+				}
+				if strings.ContainsRune(strings.TrimSuffix(line, "\n"), r) {
+					t.Errorf("U+%04X passes raw: %q", r, line)
+				}
+				if strings.Contains(line, token) {
+					t.Errorf("U+%04X: the token is in %q", r, line)
+				}
+			}
+		})
+	}
+}
+
+// Text in every script and emoji stays as it is. (slog itself quotes format characters such
+// as the zero-width joiner of 👩‍💻 as \u200d: escaped, not lost.)
+func TestLogKeepsText(t *testing.T) {
+	var out bytes.Buffer
+	log, closeLog, _ := New(Options{Stderr: &out})
+	defer closeLog()
+	const text = "Réunion 会議 🎉👍🏽 اجتماع פגישה Встреча ประชุม"
+	log.Info("m", "subject", text)
+	if !strings.Contains(out.String(), text) {
+		t.Fatalf("line %q changed the text", out.String())
 	}
 }
