@@ -80,9 +80,13 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 		if code != exitOK {
 			return code
 		}
-		if sess.Account() == nil {
-			fmt.Fprintf(stderr, "caltray agenda: nobody is signed in: run caltray signin (README: \"Register caltray in Microsoft Entra ID\"), "+
-				"or set %s to a Microsoft Graph access token, or try --demo\n", tokenEnv)
+		if err := sess.SignedIn(); err != nil {
+			if errors.Is(err, auth.ErrNotSignedIn) {
+				fmt.Fprintf(stderr, "caltray agenda: nobody is signed in: run caltray signin (README: \"Register caltray in Microsoft Entra ID\"), "+
+					"or set %s to a Microsoft Graph access token, or try --demo\n", tokenEnv)
+			} else {
+				fmt.Fprintf(stderr, "caltray agenda: %v\n", err) // a damaged account record: the message names the file and the fix
+			}
 			return exitSignIn
 		}
 		opts.Auth = p

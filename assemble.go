@@ -150,7 +150,11 @@ func newLoop(o loopOptions) (loop *calsync.Loop, close func(), err error) {
 	}
 	var cache *calsync.Cache
 	if cacheDir != "" {
-		if cache, err = calsync.NewCache(cacheDir, nil); err != nil {
+		cache, err = calsync.NewCache(cacheDir, nil)
+		if cache != nil {
+			cache.SetLogger(o.Logger)
+		}
+		if err != nil {
 			// An agenda without a cache is still an agenda: go on, but say so.
 			o.Logger.Warn("running without the offline cache", "err", err)
 			err = nil
@@ -198,14 +202,18 @@ func openLog(stderr io.Writer, debug bool, token string) (log *slog.Logger, cach
 	return log, cacheDir, closeLog
 }
 
-// loadSettings reads the user's settings; a bad file is reported and the defaults are used.
+// loadSettings reads the user's settings; a bad file is reported and the defaults are used,
+// and unknown keys are named (the log reaches stderr too), never silently ignored.
 func loadSettings(log *slog.Logger) calsync.Settings {
 	path, err := calsync.SettingsPath()
 	if err != nil {
 		log.Warn("using default settings", "err", err)
 		return calsync.DefaultSettings()
 	}
-	s, err := calsync.LoadSettings(path)
+	s, warnings, err := calsync.ReadSettings(path)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
 	if err != nil {
 		log.Warn(err.Error())
 	}
