@@ -181,7 +181,7 @@ type controller struct {
 	o    Options
 
 	kick chan struct{}            // buffered(1): the state changed, render again
-	send func(*fyne.Notification) // app.SendNotification; tests record instead
+	send func(*fyne.Notification) // systemNotifier; tests record instead
 
 	closed atomic.Bool // quitting: see Run
 
@@ -206,7 +206,7 @@ type controller struct {
 
 func newController(a fyne.App, o Options) *controller {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &controller{app: a, o: o, kick: make(chan struct{}, 1), send: a.SendNotification, settings: o.Settings,
+	return &controller{app: a, o: o, kick: make(chan struct{}, 1), send: systemNotifier(a, o.Log), settings: o.Settings,
 		ctx: ctx, cancel: cancel}
 }
 
