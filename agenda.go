@@ -17,7 +17,6 @@ import (
 	calsync "caltray/sync"
 	"caltray/sync/auth"
 	"caltray/sync/graph"
-	"caltray/sync/health"
 )
 
 // runAgenda is `caltray agenda`: one sync (or, with --serve, the loop) and the agenda printed.
@@ -61,6 +60,12 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 	if *healthAddr != "" && !*serve {
 		fmt.Fprintln(stderr, "caltray agenda: --health-addr needs --serve: a single sync ends before anyone could ask")
 		return exitUsage
+	}
+	if *healthAddr != "" {
+		if err := checkEndpointAddr(*healthAddr); err != nil {
+			fmt.Fprintf(stderr, "caltray agenda: --health-addr: %v\n", err)
+			return exitUsage
+		}
 	}
 	token := os.Getenv(tokenEnv)
 
@@ -141,7 +146,7 @@ func serveAgenda(ctx context.Context, opts loopOptions, addr string, asJSON bool
 	}
 	defer closeLoop()
 	if addr != "" {
-		srv, err := health.Start(addr, loop.Health, log)
+		srv, err := startEndpoint(addr, loop.Health, log)
 		if err != nil {
 			fmt.Fprintf(stderr, "caltray agenda: --health-addr: %v\n", err)
 			return exitUsage

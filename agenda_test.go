@@ -25,6 +25,8 @@ func TestUsageErrorsComeFirst(t *testing.T) {
 		{[]string{"whoami", "--graph-url", ""}, "is empty"},
 		{[]string{"signin", "--authority", "https://login.microsoftonline.com/ x"}, "U+0020"},
 		{[]string{"signout", "--graph-url", "\t"}, "is empty"},
+		{[]string{"agenda", "--serve", "--health-addr", "0.0.0.0:8765"}, "every interface"},
+		{[]string{"--health-addr", "192.0.2.1:8765"}, "not a loopback address"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

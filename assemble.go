@@ -21,7 +21,6 @@ import (
 	calsync "caltray/sync"
 	"caltray/sync/fakegraph"
 	"caltray/sync/graph"
-	"caltray/sync/logging"
 )
 
 // The kinds of failure syncOnce and newLoop report; each maps to one of the exit codes in DESIGN.md.
@@ -190,10 +189,10 @@ func syncOnce(ctx context.Context, o loopOptions) (calsync.Snapshot, error) {
 func openLog(stderr io.Writer, debug bool, token string) (log *slog.Logger, cacheDir string, closeLog func() error) {
 	secrets := append([]string{token}, strings.Fields(token)...)
 	cacheDir, cacheErr := calsync.CacheDir()
-	log, closeLog, err := logging.New(logging.Options{Dir: cacheDir, Stderr: stderr, Debug: debug, Secrets: secrets})
+	log, closeLog, err := newLogger(logOptions{Dir: cacheDir, Stderr: stderr, Debug: debug, Secrets: secrets})
 	if err != nil {
 		// No log file is no reason to show no agenda: log to stderr alone.
-		log, closeLog, _ = logging.New(logging.Options{Stderr: stderr, Debug: debug, Secrets: secrets})
+		log, closeLog, _ = newLogger(logOptions{Stderr: stderr, Debug: debug, Secrets: secrets})
 		log.Warn("logging to stderr only", "err", err)
 	}
 	if cacheErr != nil {

@@ -14,7 +14,6 @@ import (
 	"caltray/sync/auth"
 	"caltray/sync/fakegraph"
 	"caltray/sync/graph"
-	"caltray/sync/health"
 	"caltray/ui"
 )
 
@@ -32,6 +31,12 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	auth.RegisterFlags(fs, &authCfg)
 	if !parseAuthFlags(fs, args, stderr) {
 		return exitUsage
+	}
+	if *healthAddr != "" {
+		if err := checkEndpointAddr(*healthAddr); err != nil {
+			fmt.Fprintf(stderr, "caltray: --health-addr: %v\n", err)
+			return exitUsage
+		}
 	}
 	token := os.Getenv(tokenEnv)
 	log, cacheDir, closeLog := openLog(stderr, *debug, token)
@@ -82,7 +87,7 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	defer closeLoop()
 	uiOpts.Loop = loop
 	if *healthAddr != "" {
-		srv, err := health.Start(*healthAddr, loop.Health, log)
+		srv, err := startEndpoint(*healthAddr, loop.Health, log)
 		if err != nil {
 			fmt.Fprintf(stderr, "caltray: --health-addr: %v\n", err)
 			return exitUsage

@@ -1,6 +1,7 @@
-// Package logging sets up caltray's log: log/slog text lines to stderr and to a size-capped
-// file in the cache directory, with secrets kept out of both.
-package logging
+// caltray's log: log/slog text lines to stderr and to a size-capped file in the cache
+// directory, with secrets kept out of both and every line inert.
+
+package main
 
 import (
 	"bytes"
@@ -15,22 +16,22 @@ import (
 	"unicode/utf8"
 )
 
-// FileName is the log file's name in the log directory; the previous one is FileName + ".1".
-const FileName = "caltray.log"
+// logFileName is the log file's name in the log directory; the previous one is logFileName + ".1".
+const logFileName = "caltray.log"
 
-// DefaultMaxBytes caps the log file: at the cap it is renamed to caltray.log.1 (replacing the
+// logMaxBytes caps the log file: at the cap it is renamed to caltray.log.1 (replacing the
 // one before) and a new file starts, so the log never takes more than twice this on disk.
-const DefaultMaxBytes = 1 << 20
+const logMaxBytes = 1 << 20
 
 // redacted replaces secrets in the log.
 const redacted = "[redacted]"
 
-// Options say where the log goes.
-type Options struct {
+// logOptions say where the log goes.
+type logOptions struct {
 	Dir      string    // directory of the log file; empty: no file
 	Stderr   io.Writer // nil: no terminal output
 	Debug    bool      // log debug lines too (default: info and above)
-	MaxBytes int64     // file cap; 0 means DefaultMaxBytes
+	MaxBytes int64     // file cap; 0 means logMaxBytes
 	// Secrets are strings that must never appear in the log, such as CALTRAY_ACCESS_TOKEN's
 	// value: every occurrence is replaced by "[redacted]" in every line, whatever logged it.
 	Secrets []string
@@ -40,9 +41,9 @@ type Options struct {
 var sensitiveKeys = []string{"authorization", "token", "access_token", "refresh_token", "id_token",
 	"password", "secret", "client_secret", "cookie", "set-cookie"}
 
-// New returns the logger and a Close function that closes the log file. It fails only if the
+// newLogger returns the logger and a Close function that closes the log file. It fails only if the
 // log file cannot be opened.
-func New(opts Options) (*slog.Logger, func() error, error) {
+func newLogger(opts logOptions) (*slog.Logger, func() error, error) {
 	var writers []io.Writer
 	closeFn := func() error { return nil }
 	if opts.Stderr != nil {
@@ -51,9 +52,9 @@ func New(opts Options) (*slog.Logger, func() error, error) {
 	if opts.Dir != "" {
 		max := opts.MaxBytes
 		if max <= 0 {
-			max = DefaultMaxBytes
+			max = logMaxBytes
 		}
-		f, err := openCapped(filepath.Join(opts.Dir, FileName), max)
+		f, err := openCapped(filepath.Join(opts.Dir, logFileName), max)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1,4 +1,4 @@
-package logging
+package main
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ func TestLevelsAndBothOutputs(t *testing.T) {
 	for _, tt := range tests {
 		dir := t.TempDir()
 		var stderr bytes.Buffer
-		log, closeLog, err := New(Options{Dir: dir, Stderr: &stderr, Debug: tt.debug})
+		log, closeLog, err := newLogger(logOptions{Dir: dir, Stderr: &stderr, Debug: tt.debug})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -27,7 +27,7 @@ func TestLevelsAndBothOutputs(t *testing.T) {
 		if err := closeLog(); err != nil {
 			t.Fatal(err)
 		}
-		file, err := os.ReadFile(filepath.Join(dir, FileName))
+		file, err := os.ReadFile(filepath.Join(dir, logFileName))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func TestLevelsAndBothOutputs(t *testing.T) {
 				t.Errorf("debug=%v: %s has the debug line: %v", tt.debug, name, got)
 			}
 		}
-		if fi, _ := os.Stat(filepath.Join(dir, FileName)); fi.Mode().Perm() != 0o600 {
+		if fi, _ := os.Stat(filepath.Join(dir, logFileName)); fi.Mode().Perm() != 0o600 {
 			t.Errorf("log file mode %v, want 0600", fi.Mode().Perm())
 		}
 	}
@@ -49,7 +49,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	const token = "eyJ0eXAiOiJKV1QiLCJhbGciOi.secret-part"
 	dir := t.TempDir()
 	var stderr bytes.Buffer
-	log, closeLog, err := New(Options{Dir: dir, Stderr: &stderr, Debug: true, Secrets: []string{token, "short"}})
+	log, closeLog, err := newLogger(logOptions{Dir: dir, Stderr: &stderr, Debug: true, Secrets: []string{token, "short"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	log.Info("sent "+token+" to graph", "err", errors.New("401 for token "+token))
 	log.Info("fields", "access_token", "whatever-value", "refresh_token", "rt-value", "user", "short")
 	closeLog()
-	file, _ := os.ReadFile(filepath.Join(dir, FileName))
+	file, _ := os.ReadFile(filepath.Join(dir, logFileName))
 	for name, out := range map[string]string{"stderr": stderr.String(), "file": string(file)} {
 		for _, secret := range []string{token, "whatever-value", "rt-value"} {
 			if strings.Contains(out, secret) {
@@ -72,7 +72,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 
 func TestFileIsCapped(t *testing.T) {
 	dir := t.TempDir()
-	log, closeLog, err := New(Options{Dir: dir, MaxBytes: 1000})
+	log, closeLog, err := newLogger(logOptions{Dir: dir, MaxBytes: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,18 +80,18 @@ func TestFileIsCapped(t *testing.T) {
 	for i := range 200 {
 		log.Info("a line that fills the log", "i", i)
 	}
-	cur, err := os.Stat(filepath.Join(dir, FileName))
+	cur, err := os.Stat(filepath.Join(dir, logFileName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	prev, err := os.Stat(filepath.Join(dir, FileName+".1"))
+	prev, err := os.Stat(filepath.Join(dir, logFileName+".1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cur.Size() > 1000 || prev.Size() > 1000 {
 		t.Fatalf("sizes %d and %d exceed the 1000-byte cap", cur.Size(), prev.Size())
 	}
-	last, _ := os.ReadFile(filepath.Join(dir, FileName))
+	last, _ := os.ReadFile(filepath.Join(dir, logFileName))
 	if !strings.Contains(string(last), "i=199") {
 		t.Errorf("the newest line is not in the current file")
 	}
@@ -100,36 +100,36 @@ func TestFileIsCapped(t *testing.T) {
 func TestNewFailsOnUnusableDir(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o600)
-	if _, _, err := New(Options{Dir: filepath.Join(file, "sub")}); err == nil || !strings.Contains(err.Error(), "log file") {
-		t.Fatalf("New = %v, want a log file error", err)
+	if _, _, err := newLogger(logOptions{Dir: filepath.Join(file, "sub")}); err == nil || !strings.Contains(err.Error(), "log file") {
+		t.Fatalf("newLogger = %v, want a log file error", err)
 	}
 }
 
-type failingWriter struct{}
+type failingLogWriter struct{}
 
-func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("terminal gone") }
+func (failingLogWriter) Write([]byte) (int, error) { return 0, errors.New("terminal gone") }
 
 func TestFileLogSurvivesBrokenStderr(t *testing.T) {
 	dir := t.TempDir()
-	log, closeLog, err := New(Options{Dir: dir, Stderr: failingWriter{}})
+	log, closeLog, err := newLogger(logOptions{Dir: dir, Stderr: failingLogWriter{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log.Info("still logged")
 	closeLog()
-	if data, _ := os.ReadFile(filepath.Join(dir, FileName)); !strings.Contains(string(data), "still logged") {
+	if data, _ := os.ReadFile(filepath.Join(dir, logFileName)); !strings.Contains(string(data), "still logged") {
 		t.Fatalf("log file = %q", data)
 	}
 }
 
-type stringer string
+type logStringer string
 
-func (s stringer) String() string { return string(s) }
+func (s logStringer) String() string { return string(s) }
 
-// dangerous lists every code point a log line must never carry raw: C0 but \n (which ends
+// dangerousRunes lists every code point a log line must never carry raw: C0 but \n (which ends
 // the line slog writes), DEL, C1, bidi embeddings, overrides and isolates, the marks that
 // also steer bidi, and the line and paragraph separators.
-func dangerous() []rune {
+func dangerousRunes() []rune {
 	var rs []rune
 	for r := rune(0); r < 0x20; r++ {
 		rs = append(rs, r)
@@ -160,7 +160,7 @@ func TestLogLinesAreInert(t *testing.T) {
 		{"string value", func(l *slog.Logger, s string) { l.Info("m", "subject", s+token) }},
 		{"key", func(l *slog.Logger, s string) { l.Info("m", s, token) }},
 		{"error", func(l *slog.Logger, s string) { l.Info("m", "err", errors.New(s+token)) }},
-		{"stringer", func(l *slog.Logger, s string) { l.Info("m", "v", stringer(s+token)) }},
+		{"logStringer", func(l *slog.Logger, s string) { l.Info("m", "v", logStringer(s+token)) }},
 		{"slice", func(l *slog.Logger, s string) { l.Info("m", "files", []string{s, token}) }},
 		{"group", func(l *slog.Logger, s string) { l.WithGroup(s).Info("m", "k", token) }},
 		{"with", func(l *slog.Logger, s string) { l.With("id", s).Info("m " + token) }},
@@ -168,12 +168,12 @@ func TestLogLinesAreInert(t *testing.T) {
 	for _, p := range places {
 		t.Run(p.name, func(t *testing.T) {
 			var out bytes.Buffer
-			log, closeLog, err := New(Options{Stderr: &out, Secrets: []string{token}})
+			log, closeLog, err := newLogger(logOptions{Stderr: &out, Secrets: []string{token}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer closeLog()
-			for _, r := range dangerous() {
+			for _, r := range dangerousRunes() {
 				out.Reset()
 				p.log(log, "a"+string(r)+"b")
 				line := out.String()
@@ -195,7 +195,7 @@ func TestLogLinesAreInert(t *testing.T) {
 // as the zero-width joiner of 👩‍💻 as \u200d: escaped, not lost.)
 func TestLogKeepsText(t *testing.T) {
 	var out bytes.Buffer
-	log, closeLog, _ := New(Options{Stderr: &out})
+	log, closeLog, _ := newLogger(logOptions{Stderr: &out})
 	defer closeLog()
 	const text = "Réunion 会議 🎉👍🏽 اجتماع פגישה Встреча ประชุม"
 	log.Info("m", "subject", text)

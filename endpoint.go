@@ -1,7 +1,8 @@
-// Package health serves caltray's health endpoint, GET /health/async on a loopback address,
-// for the tray app's --health-addr and for scripts: the runner's health object with the sync
-// loop's stale flag, as DESIGN.md specifies.
-package health
+// The status endpoint: GET /health/async on a loopback address, for --health-addr and for
+// scripts. It serves the health object of docs/DESIGN.md; the path's "health" is the contract's
+// word, the HTTP server is called the endpoint here so that "health" means one thing.
+
+package main
 
 import (
 	"context"
@@ -19,12 +20,12 @@ import (
 	"caltray/runner"
 )
 
-// Path is the endpoint's path.
-const Path = "/health/async"
+// endpointPath is the endpoint's path.
+const endpointPath = "/health/async"
 
-// CheckAddr checks that addr is host:port with a loopback host (127.0.0.0/8, ::1 or
+// checkEndpointAddr checks that addr is host:port with a loopback host (127.0.0.0/8, ::1 or
 // localhost): the health endpoint is for this machine only. Port 0 picks a free port.
-func CheckAddr(addr string) error {
+func checkEndpointAddr(addr string) error {
 	const hint = "; use a loopback address such as 127.0.0.1:8765"
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -33,7 +34,7 @@ func CheckAddr(addr string) error {
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return fmt.Errorf("health address %q: port %q is not a number from 0 to 65535", addr, port)
 	}
-	if !isLoopback(host) {
+	if !isLoopbackHost(host) {
 		if host == "" {
 			return fmt.Errorf("health address %q would listen on every interface%s", addr, hint)
 		}
@@ -42,7 +43,8 @@ func CheckAddr(addr string) error {
 	return nil
 }
 
-func isLoopback(host string) bool {
+// isLoopbackHost reports localhost and loopback IP addresses.
+func isLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -50,20 +52,20 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Handler serves GET /health/async with the JSON of get(), and HEAD with the same status and
+// endpointHandler serves GET /health/async with the JSON of get(), and HEAD with the same status and
 // headers (Content-Length included) and no body; other paths get 404, other methods 405. Requests naming a host other than a loopback one (a DNS-rebinding web page)
 // get 421, so no remote page can read the endpoint through the user's browser.
-func Handler(get func() runner.Health) http.Handler {
+func endpointHandler(get func() runner.Health) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
 		switch {
-		case !isLoopback(strings.Trim(host, "[]")):
+		case !isLoopbackHost(strings.Trim(host, "[]")):
 			http.Error(w, "health endpoint: only loopback host names are served", http.StatusMisdirectedRequest)
-		case r.URL.Path != Path:
-			http.Error(w, "not found: the health endpoint is GET "+Path, http.StatusNotFound)
+		case r.URL.Path != endpointPath:
+			http.Error(w, "not found: the health endpoint is GET "+endpointPath, http.StatusNotFound)
 		case r.Method != http.MethodGet && r.Method != http.MethodHead:
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed: use GET", http.StatusMethodNotAllowed)
@@ -87,15 +89,15 @@ func Handler(get func() runner.Health) http.Handler {
 	})
 }
 
-// A Server is a running health endpoint.
-type Server struct {
+// A endpoint is a running health endpoint.
+type endpoint struct {
 	srv  *http.Server
 	addr string
 	done chan struct{}
 }
 
-// Options bound what a client can hold of the endpoint. Zero fields take DefaultOptions'.
-type Options struct {
+// endpointOptions bound what a client can hold of the endpoint. Zero fields take defaultEndpointOptions'.
+type endpointOptions struct {
 	// ReadHeaderTimeout bounds the wait for a request's headers, from the connection's start
 	// or from the end of the idle wait: a client that connects and says nothing is dropped.
 	ReadHeaderTimeout time.Duration
@@ -108,19 +110,19 @@ type Options struct {
 	MaxConns int
 }
 
-// DefaultOptions are the endpoint's limits. It answers a small JSON object from memory, to a
+// defaultEndpointOptions are the endpoint's limits. It answers a small JSON object from memory, to a
 // few local scripts or monitors polling every few seconds: a second or two is plenty for any
 // request, 30 s of idle keep-alive covers a poller's interval (it reconnects otherwise, which
 // costs nothing on loopback), and 16 connections serve every real client while a runaway or
 // hostile local one cannot pin file descriptors and goroutines (300 idle connections were
 // held for good before these limits).
-func DefaultOptions() Options {
-	return Options{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+func defaultEndpointOptions() endpointOptions {
+	return endpointOptions{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
 		IdleTimeout: 30 * time.Second, MaxConns: 16}
 }
 
-func (o Options) withDefaults() Options {
-	d := DefaultOptions()
+func (o endpointOptions) withDefaults() endpointOptions {
+	d := defaultEndpointOptions()
 	for _, f := range []struct{ v, def *time.Duration }{{&o.ReadHeaderTimeout, &d.ReadHeaderTimeout},
 		{&o.ReadTimeout, &d.ReadTimeout}, {&o.WriteTimeout, &d.WriteTimeout}, {&o.IdleTimeout, &d.IdleTimeout}} {
 		if *f.v <= 0 {
@@ -133,16 +135,16 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Start is StartWith with DefaultOptions.
-func Start(addr string, get func() runner.Health, log *slog.Logger) (*Server, error) {
-	return StartWith(addr, get, log, DefaultOptions())
+// startEndpoint is startEndpointWith with defaultEndpointOptions.
+func startEndpoint(addr string, get func() runner.Health, log *slog.Logger) (*endpoint, error) {
+	return startEndpointWith(addr, get, log, defaultEndpointOptions())
 }
 
-// StartWith checks addr (see CheckAddr), listens on it, and serves Handler(get) until Close,
+// startEndpointWith checks addr (see checkEndpointAddr), listens on it, and serves endpointHandler(get) until Close,
 // within the limits of o. log receives serving errors; nil means slog.Default().
-func StartWith(addr string, get func() runner.Health, log *slog.Logger, o Options) (*Server, error) {
+func startEndpointWith(addr string, get func() runner.Health, log *slog.Logger, o endpointOptions) (*endpoint, error) {
 	o = o.withDefaults()
-	if err := CheckAddr(addr); err != nil {
+	if err := checkEndpointAddr(addr); err != nil {
 		return nil, err
 	}
 	if log == nil {
@@ -157,9 +159,9 @@ func StartWith(addr string, get func() runner.Health, log *slog.Logger, o Option
 		ln.Close()
 		return nil, fmt.Errorf("health address %q resolved to %s, which is not loopback", addr, ln.Addr())
 	}
-	s := &Server{
+	s := &endpoint{
 		srv: &http.Server{
-			Handler:           Handler(get),
+			Handler:           endpointHandler(get),
 			ReadHeaderTimeout: o.ReadHeaderTimeout,
 			ReadTimeout:       o.ReadTimeout,
 			WriteTimeout:      o.WriteTimeout,
@@ -175,18 +177,18 @@ func StartWith(addr string, get func() runner.Health, log *slog.Logger, o Option
 			log.Error("health endpoint stopped", "err", err)
 		}
 	}()
-	log.Info("health endpoint listening", "url", "http://"+s.addr+Path)
+	log.Info("health endpoint listening", "url", "http://"+s.addr+endpointPath)
 	return s, nil
 }
 
 // Addr returns the address the server listens on (with the real port if addr had port 0).
-func (s *Server) Addr() string { return s.addr }
+func (s *endpoint) Addr() string { return s.addr }
 
 // URL returns the endpoint's URL.
-func (s *Server) URL() string { return "http://" + s.addr + Path }
+func (s *endpoint) URL() string { return "http://" + s.addr + endpointPath }
 
 // Close stops the server, ending open connections, and waits for its goroutine.
-func (s *Server) Close() error {
+func (s *endpoint) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)

@@ -1,4 +1,4 @@
-package health
+package main
 
 import (
 	"bufio"
@@ -14,12 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"caltray/runner"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestCheckAddr(t *testing.T) {
 	tests := []struct {
@@ -40,22 +36,22 @@ func TestCheckAddr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
-			err := CheckAddr(tt.addr)
+			err := checkEndpointAddr(tt.addr)
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-				t.Fatalf("CheckAddr(%q) = %v, want %q", tt.addr, err, tt.want)
+				t.Fatalf("checkEndpointAddr(%q) = %v, want %q", tt.addr, err, tt.want)
 			}
 		})
 	}
 }
 
-func sample() runner.Health {
+func sampleHealth() runner.Health {
 	ls := time.Date(2026, 11, 27, 8, 55, 0, 0, time.UTC)
 	return runner.Health{Healthy: true, Status: runner.StatusOperational, Breaker: "closed", LastSuccess: &ls,
 		Stale: true, Timestamp: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), Throttled: true}
 }
 
-func TestServer(t *testing.T) {
-	s, err := Start("127.0.0.1:0", sample, nil)
+func TestEndpoint(t *testing.T) {
+	s, err := startEndpoint("127.0.0.1:0", sampleHealth, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +61,12 @@ func TestServer(t *testing.T) {
 		method, path string
 		status       int
 	}{
-		{"GET", Path, 200},
+		{"GET", endpointPath, 200},
 		{"GET", "/health", 404},
 		{"GET", "/health/async/x", 404},
 		{"GET", "/", 404},
-		{"POST", Path, 405},
-		{"DELETE", Path, 405},
+		{"POST", endpointPath, 405},
+		{"DELETE", endpointPath, 405},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -113,21 +109,21 @@ func TestServer(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := http.Get(base + Path); err == nil {
+	if _, err := http.Get(base + endpointPath); err == nil {
 		t.Fatal("the endpoint still answers after Close")
 	}
 }
 
 func TestStartRefusesNonLoopback(t *testing.T) {
-	if _, err := Start("0.0.0.0:0", sample, nil); err == nil || !strings.Contains(err.Error(), "loopback") {
-		t.Fatalf("Start = %v", err)
+	if _, err := startEndpoint("0.0.0.0:0", sampleHealth, nil); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("startEndpoint = %v", err)
 	}
 }
 
 func TestHandlerRefusesForeignHost(t *testing.T) {
-	req := httptest.NewRequest("GET", "http://attacker.example"+Path, nil)
+	req := httptest.NewRequest("GET", "http://attacker.example"+endpointPath, nil)
 	rec := httptest.NewRecorder()
-	Handler(sample).ServeHTTP(rec, req)
+	endpointHandler(sampleHealth).ServeHTTP(rec, req)
 	if rec.Code != http.StatusMisdirectedRequest {
 		t.Fatalf("status %d for a rebinding host, want 421", rec.Code)
 	}
@@ -135,12 +131,12 @@ func TestHandlerRefusesForeignHost(t *testing.T) {
 
 // HEAD answers like GET without the body: same status, same headers, Content-Length included.
 func TestHeadAnswersLikeGet(t *testing.T) {
-	s, err := Start("127.0.0.1:0", sample, nil)
+	s, err := startEndpoint("127.0.0.1:0", sampleHealth, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for _, path := range []string{Path, "/other"} {
+	for _, path := range []string{endpointPath, "/other"} {
 		res := map[string]*http.Response{}
 		bodies := map[string][]byte{}
 		for _, m := range []string{"GET", "HEAD"} {
@@ -153,34 +149,34 @@ func TestHeadAnswersLikeGet(t *testing.T) {
 			r.Body.Close()
 			res[m] = r
 		}
-		get, head := res["GET"], res["HEAD"]
-		if head.StatusCode != get.StatusCode {
-			t.Errorf("%s: HEAD status %d, GET %d", path, head.StatusCode, get.StatusCode)
+		endpointGet, head := res["GET"], res["HEAD"]
+		if head.StatusCode != endpointGet.StatusCode {
+			t.Errorf("%s: HEAD status %d, GET %d", path, head.StatusCode, endpointGet.StatusCode)
 		}
 		if len(bodies["HEAD"]) != 0 {
 			t.Errorf("%s: HEAD has a body: %q", path, bodies["HEAD"])
 		}
-		get.Header.Del("Date")
+		endpointGet.Header.Del("Date")
 		head.Header.Del("Date")
-		if fmt.Sprint(head.Header) != fmt.Sprint(get.Header) {
-			t.Errorf("%s: headers differ:\nHEAD %v\nGET  %v", path, head.Header, get.Header)
+		if fmt.Sprint(head.Header) != fmt.Sprint(endpointGet.Header) {
+			t.Errorf("%s: headers differ:\nHEAD %v\nGET  %v", path, head.Header, endpointGet.Header)
 		}
-		if path == Path && (head.ContentLength != int64(len(bodies["GET"])) || get.Header.Get("Content-Length") == "") {
-			t.Errorf("HEAD Content-Length %d, GET body %d bytes (header %q)", head.ContentLength, len(bodies["GET"]), get.Header.Get("Content-Length"))
+		if path == endpointPath && (head.ContentLength != int64(len(bodies["GET"])) || endpointGet.Header.Get("Content-Length") == "") {
+			t.Errorf("HEAD Content-Length %d, GET body %d bytes (header %q)", head.ContentLength, len(bodies["GET"]), endpointGet.Header.Get("Content-Length"))
 		}
 	}
 }
 
-// testOptions are short timeouts, so the tests see the server close connections in
+// testEndpointOptions are short timeouts, so the tests see the server close connections in
 // milliseconds instead of seconds.
-func testOptions(maxConns int) Options {
-	return Options{ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: 200 * time.Millisecond,
+func testEndpointOptions(maxConns int) endpointOptions {
+	return endpointOptions{ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: 200 * time.Millisecond,
 		WriteTimeout: 200 * time.Millisecond, IdleTimeout: 100 * time.Millisecond, MaxConns: maxConns}
 }
 
-// get sends one keep-alive request on c and reads the whole answer.
-func get(c net.Conn, br *bufio.Reader) error {
-	if _, err := io.WriteString(c, "GET "+Path+" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
+// endpointGet sends one keep-alive request on c and reads the whole answer.
+func endpointGet(c net.Conn, br *bufio.Reader) error {
+	if _, err := io.WriteString(c, "GET "+endpointPath+" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
 		return err
 	}
 	res, err := http.ReadResponse(br, nil)
@@ -200,7 +196,7 @@ func get(c net.Conn, br *bufio.Reader) error {
 // Idle connections (keep-alive after a request, or silent from the start) are closed by the
 // server within its timeouts, so no client can hold the endpoint's connections for good.
 func TestIdleConnectionsAreClosed(t *testing.T) {
-	s, err := StartWith("127.0.0.1:0", sample, nil, testOptions(8))
+	s, err := startEndpointWith("127.0.0.1:0", sampleHealth, nil, testEndpointOptions(8))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +217,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 			c.SetDeadline(time.Now().Add(5 * time.Second))
 			br := bufio.NewReader(c)
 			if i%2 == 0 { // a keep-alive client that goes idle after one request
-				if err := get(c, br); err != nil {
+				if err := endpointGet(c, br); err != nil {
 					errs <- fmt.Errorf("conn %d: %v", i, err)
 					return
 				}
@@ -243,9 +239,9 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 
 // No more than MaxConns connections are served at once; one more waits until a slot frees.
 func TestConnectionLimit(t *testing.T) {
-	o := testOptions(2)
+	o := testEndpointOptions(2)
 	o.IdleTimeout = time.Minute // the held connections stay until the test closes them
-	s, err := StartWith("127.0.0.1:0", sample, nil, o)
+	s, err := startEndpointWith("127.0.0.1:0", sampleHealth, nil, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +253,7 @@ func TestConnectionLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		if err := get(c, bufio.NewReader(c)); err != nil {
+		if err := endpointGet(c, bufio.NewReader(c)); err != nil {
 			t.Fatal(err)
 		}
 		held = append(held, c)
@@ -268,7 +264,7 @@ func TestConnectionLimit(t *testing.T) {
 	}
 	defer c.Close()
 	done := make(chan error, 1)
-	go func() { done <- get(c, bufio.NewReader(c)) }()
+	go func() { done <- endpointGet(c, bufio.NewReader(c)) }()
 	select {
 	case err := <-done:
 		t.Fatalf("a third connection was served while two are held (err %v)", err)
