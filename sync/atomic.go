@@ -10,12 +10,13 @@ import (
 	"time"
 )
 
-// writeFileAtomic replaces path with data so that a reader, a crash or a concurrent writer
+// WriteFileAtomic replaces path with data so that a reader, a crash or a concurrent writer
 // never sees a partial file: the data goes to a temporary file of its own in the same
-// directory (mode 0600), is flushed to disk, and is renamed over path; then the directory is
-// flushed so the rename itself survives a power cut. Concurrent writers each rename a
-// complete file, so the last rename wins whole.
-func writeFileAtomic(path string, data []byte) (err error) {
+// directory (mode 0600, named TempPrefix(base) and digits), is flushed to disk, and is renamed
+// over path; then the directory is flushed so the rename itself survives a power cut.
+// Concurrent writers each rename a complete file, so the last rename wins whole. Every file
+// caltray owns (cache, settings, account record, sealed token cache) is written with it.
+func WriteFileAtomic(path string, data []byte) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -25,7 +26,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer func() {
-		if err != nil {
+		if err != nil && tmp != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())
 		}
@@ -43,6 +44,12 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if beforeRename != nil {
+		if err := beforeRename(); err != nil {
+			tmp = nil // leave the temporary file behind, as a crash would
+			return err
+		}
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -55,7 +62,11 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
-// StaleTempAge is how old a temporary file of writeFileAtomic's naming must be (by its
+// beforeRename, set by a test, runs after the temporary file is written and synced and before
+// the rename; an error stops the write there, as a crash would.
+var beforeRename func() error
+
+// StaleTempAge is how old a temporary file of WriteFileAtomic's naming must be (by its
 // modification time) before RemoveStaleTemps takes it for a leftover of a killed process.
 //
 // Another caltray (the tray app and a CLI command, say) may be writing the same file right
@@ -68,7 +79,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 // damaged, because the target itself is never removed here.
 const StaleTempAge = 10 * time.Minute
 
-// TempPrefix is the name prefix of writeFileAtomic's temporary files for a file named base:
+// TempPrefix is the name prefix of WriteFileAtomic's temporary files for a file named base:
 // ".<base>.tmp-" then CreateTemp's random digits.
 func TempPrefix(base string) string { return "." + base + ".tmp-" }
 

@@ -308,7 +308,7 @@ func (c *Cache) Save(e CacheEntry) error {
 	if err != nil {
 		return fmt.Errorf("cache: encode: %w", err)
 	}
-	if err := writeFileAtomic(c.path, data); err != nil {
+	if err := WriteFileAtomic(c.path, data); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
 	return nil

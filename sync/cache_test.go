@@ -426,3 +426,30 @@ func TestCacheLoadMakesTextInert(t *testing.T) {
 		t.Errorf("clean text changed: %+v", got.Delta.Appointments[1])
 	}
 }
+
+// A write that stops before its rename (a crash, a kill -9) leaves the target as it was and
+// a temporary file of WriteFileAtomic's naming, which RemoveStaleTemps recognises.
+func TestWriteFileAtomicInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "file.json")
+	if err := WriteFileAtomic(path, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	crash := errors.New("power cut")
+	beforeRename = func() error { return crash }
+	t.Cleanup(func() { beforeRename = nil })
+	if err := WriteFileAtomic(path, []byte("new")); !errors.Is(err, crash) {
+		t.Fatalf("interrupted write: %v, want the crash", err)
+	}
+	beforeRename = nil
+	if b, err := os.ReadFile(path); err != nil || string(b) != "old" {
+		t.Fatalf("after the interrupted write the file holds %q, %v; want the old content", b, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 || !isOurTemp(entries[0].Name(), []string{TempPrefix("file.json")}) {
+		t.Fatalf("want the file and one leftover of our naming, got %v", entries)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+}

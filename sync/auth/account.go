@@ -117,7 +117,7 @@ func saveAccount(dir string, a *Account) error {
 	if err != nil {
 		return fmt.Errorf("encode the account record: %w", err)
 	}
-	return writeFileAtomic(dir, accountName, append(b, '\n'))
+	return saveFile(dir, accountName, append(b, '\n'))
 }
 
 // removeAccount deletes the record in dir, if any.

@@ -159,17 +159,17 @@ func TestOpenRemovesStaleTempFiles(t *testing.T) {
 	w := newWorld(t)
 	cfg := w.config(t, newMemKeyring(), nil)
 	old := time.Now().Add(-calsync.StaleTempAge - time.Minute)
-	for _, name := range []string{tempPrefix + "111", tempPrefix + "222", "notes" + tempPrefix + "333"} {
+	for _, name := range []string{tempPrefixes[0] + "111", tempPrefixes[0] + "222", "notes" + tempPrefixes[0] + "333"} {
 		p := filepath.Join(cfg.Dir, name)
 		os.WriteFile(p, []byte("x"), 0o600)
-		if name != tempPrefix+"222" {
+		if name != tempPrefixes[0]+"222" {
 			os.Chtimes(p, old, old)
 		}
 	}
 	if _, err := Open(cfg); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(listFiles(t, cfg.Dir), " "); got != tempPrefix+"222 notes"+tempPrefix+"333" {
+	if got := strings.Join(listFiles(t, cfg.Dir), " "); got != tempPrefixes[0]+"222 notes"+tempPrefixes[0]+"333" {
 		t.Errorf("files left: %s", got)
 	}
 }

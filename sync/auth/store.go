@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,12 +28,16 @@ const (
 	keyEntry     = "token-cache-key"     // the keyring entry holding the cache key
 	sealedName   = "tokencache.sealed"   // the sealed cache, next to the account record
 	sealedMagic  = "CTK1"                // file format version
-	tempPrefix   = ".tokencache-"        // temporary files of an unfinished write
 	emptyCache   = "{}"                  // what MSAL's cache unmarshals to "no tokens"
 	keySize      = 32                    // AES-256
 	maxCacheSize = 16 << 20              // a sealed cache larger than this is not ours
 	sealedAAD    = "caltray token cache" // binds a sealed file to its purpose and service
 )
+
+// tempPrefixes name the temporary files of unfinished writes in the sign-in's directory: those
+// of calsync.WriteFileAtomic for the sealed cache and the account record, and the name
+// caltray 0.1 used for both.
+var tempPrefixes = []string{calsync.TempPrefix(sealedName), calsync.TempPrefix(accountName), ".tokencache-"}
 
 // errNoKey says no cache key is in the keyring: nobody signed in, or someone signed out.
 var errNoKey = errors.New("no token cache key in the keyring")
@@ -280,7 +285,7 @@ func (s *tokenStore) saveLocked(ctx context.Context, blob []byte) error {
 	}
 	// The tray runs for weeks: a leftover of a CLI run killed meanwhile goes with its next save.
 	removeStaleTemps(s.dir, s.log)
-	return writeFileAtomic(s.dir, sealedName, sealed)
+	return saveFile(s.dir, sealedName, sealed)
 }
 
 // clear removes the sealed cache from the disk and the cache key from the keyring. It asks the
@@ -352,63 +357,23 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// testHookBeforeRename, when set by a test, runs after the temporary file is written and synced
-// and before it replaces the old file; an error aborts the write there, as a crash would.
-var testHookBeforeRename func() error
-
-// writeFileAtomic replaces dir/name with data: a 0600 temporary file in dir, synced, renamed
-// over the old file, and the directory synced, so the file is always either old or new.
-func writeFileAtomic(dir, name string, data []byte) error {
+// saveFile replaces dir/name with data (calsync.WriteFileAtomic: 0600, never a partial file),
+// creating dir (0700) if needed.
+func saveFile(dir, name string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s for the saved sign-in: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
-	if err != nil {
+	if err := calsync.WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
 		return fmt.Errorf("save the sign-in: %w", err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	// CreateTemp makes 0600 files already; Chmod states it, whatever the umask did.
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("save the sign-in: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("save the sign-in: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("save the sign-in: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save the sign-in: %w", err)
-	}
-	if testHookBeforeRename != nil {
-		if err := testHookBeforeRename(); err != nil {
-			ok = true // leave the temporary file behind, as a crash would
-			return err
-		}
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("save the sign-in: %w", err)
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // best effort: not every file system syncs directories
-		d.Close()
 	}
 	return nil
 }
 
 // removeStaleTemps removes the leftovers of interrupted writes (of the sealed cache and of the
-// account record: both use tempPrefix) that are old enough that no live process can still be
-// writing them; calsync.StaleTempAge says why that age. It logs what it did.
+// account record) that are old enough that no live process can still be writing them;
+// calsync.StaleTempAge says why that age. It logs what it did.
 func removeStaleTemps(dir string, log *slog.Logger) {
-	removed, err := calsync.RemoveStaleTemps(dir, []string{tempPrefix}, time.Now())
+	removed, err := calsync.RemoveStaleTemps(dir, tempPrefixes, time.Now())
 	if len(removed) > 0 {
 		log.Info("auth: removed leftover temporary files of an interrupted write", "dir", dir, "files", removed)
 	}
@@ -425,7 +390,7 @@ func removeTemps(dir string, age time.Duration) {
 		return
 	}
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), tempPrefix) {
+		if !slices.ContainsFunc(tempPrefixes, func(p string) bool { return strings.HasPrefix(e.Name(), p) }) {
 			continue
 		}
 		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) >= age {
