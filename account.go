@@ -14,6 +14,7 @@ import (
 
 	calsync "caltray/sync"
 	"caltray/sync/auth"
+	"caltray/sync/origin"
 )
 
 // signedIn opens the sign-in session cfg describes (the account signed in with caltray signin)
@@ -38,7 +39,7 @@ func authFlags(name string, stderr io.Writer) (*flag.FlagSet, *auth.Config) {
 	fs.SetOutput(stderr)
 	cfg := &auth.Config{}
 	auth.RegisterFlags(fs, cfg)
-	urlVar(fs, &cfg.GraphURL, "graph-url", auth.DefaultGraphURL, "Microsoft Graph base `URL` the tokens are for")
+	urlVar(fs, &cfg.GraphURL, "graph-url", origin.DefaultGraph, "Microsoft Graph base `URL` the tokens are for")
 	return fs, cfg
 }
 

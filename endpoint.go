@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"caltray/runner"
+	"caltray/sync/origin"
 )
 
 // endpointPath is the endpoint's path.
@@ -34,22 +35,13 @@ func checkEndpointAddr(addr string) error {
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return fmt.Errorf("health address %q: port %q is not a number from 0 to 65535", addr, port)
 	}
-	if !isLoopbackHost(host) {
+	if !origin.IsLoopback(host) {
 		if host == "" {
 			return fmt.Errorf("health address %q would listen on every interface%s", addr, hint)
 		}
 		return fmt.Errorf("health address %q is not a loopback address%s", addr, hint)
 	}
 	return nil
-}
-
-// isLoopbackHost reports localhost and loopback IP addresses.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // endpointHandler serves GET /health/async with the JSON of get(), and HEAD with the same status and
@@ -62,7 +54,7 @@ func endpointHandler(get func() runner.Health) http.Handler {
 			host = h
 		}
 		switch {
-		case !isLoopbackHost(strings.Trim(host, "[]")):
+		case !origin.IsLoopback(strings.Trim(host, "[]")):
 			http.Error(w, "health endpoint: only loopback host names are served", http.StatusMisdirectedRequest)
 		case r.URL.Path != endpointPath:
 			http.Error(w, "not found: the health endpoint is GET "+endpointPath, http.StatusNotFound)

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -29,13 +28,14 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"caltray/sync/origin"
 )
 
 // Defaults of the sign-in settings (DESIGN.md, "Sign-in").
 const (
 	DefaultTenant    = "organizations"
 	DefaultAuthority = "https://login.microsoftonline.com/"
-	DefaultGraphURL  = "https://graph.microsoft.com/v1.0"
 
 	// DefaultKeyringTimeout bounds every keyring call outside an interactive sign-in. A Secret
 	// Service unlock prompt blocks its caller until answered; the sync loop must not wait on it.
@@ -67,7 +67,7 @@ type Config struct {
 	// such as https://login.microsoftonline.us/ pair with their Graph URL.
 	Authority string
 	// GraphURL is the Graph base URL the tokens are for; its host names the token audience
-	// and is the only host tokens are sent to. Default DefaultGraphURL.
+	// and is the only host tokens are sent to. Default origin.DefaultGraph.
 	GraphURL string
 
 	// Dir holds the account record and the sealed token cache. Default os.UserConfigDir()/caltray.
@@ -145,60 +145,40 @@ func checkAuthority(raw string) (string, error) {
 	if raw == "" {
 		return DefaultAuthority, nil
 	}
+	shown := origin.Redact(raw) // a URL someone got wrong may still carry a password or a token
 	const hint = `; expected the identity platform's https URL, such as "https://login.microsoftonline.com/"`
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return "", configErr("the authority %q is not a URL%s", raw, hint)
+		return "", configErr("the authority %q is not a URL%s", shown, hint)
 	case u.Scheme != "https":
-		return "", configErr("the authority %q must use https: tokens and sign-in codes travel through it%s", raw, hint)
+		return "", configErr("the authority %q must use https: tokens and sign-in codes travel through it%s", shown, hint)
 	case u.Host == "" || u.Hostname() == "":
-		return "", configErr("the authority %q has no host%s", raw, hint)
+		return "", configErr("the authority %q has no host%s", shown, hint)
 	case u.User != nil:
 		return "", configErr("the authority must not contain a user name or password%s", hint)
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return "", configErr("the authority %q must not have a query or fragment%s", raw, hint)
+		return "", configErr("the authority %q must not have a query or fragment%s", shown, hint)
 	}
 	path := strings.Trim(u.EscapedPath(), "/")
 	if path != "" {
 		// A tenant in the authority is a common slip: say where it goes instead.
-		return "", configErr("the authority %q has a path; give the host only (such as https://login.microsoftonline.com/) and the tenant with --tenant", raw)
+		return "", configErr("the authority %q has a path; give the host only (such as https://login.microsoftonline.com/) and the tenant with --tenant", shown)
 	}
 	return "https://" + strings.ToLower(u.Host) + "/", nil
 }
 
-// checkGraphURL accepts the Graph base URL as DESIGN.md's `--graph-url` does: https, or plain
-// http to a loopback host.
+// checkGraphURL accepts the Graph base URL as `--graph-url` does (origin.ParseGraph); empty
+// means origin.DefaultGraph, as in an account record from before the URL was kept.
 func checkGraphURL(raw string) (*url.URL, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		raw = DefaultGraphURL
+	if strings.TrimSpace(raw) == "" {
+		raw = origin.DefaultGraph
 	}
-	const hint = `; expected an absolute URL such as "https://graph.microsoft.com/v1.0"`
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return nil, configErr("the Graph URL %q is not a URL%s", raw, hint)
-	case u.Scheme != "https" && u.Scheme != "http":
-		return nil, configErr("the Graph URL %q must start with https://%s", raw, hint)
-	case u.Host == "" || u.Hostname() == "":
-		return nil, configErr("the Graph URL %q has no host%s", raw, hint)
-	case u.User != nil:
-		return nil, configErr("the Graph URL must not contain a user name or password%s", hint)
-	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return nil, configErr("the Graph URL %q must not have a query or fragment%s", raw, hint)
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
-		return nil, configErr("the Graph URL %q uses plain http to a non-loopback host; use https", raw)
+	u, err := origin.ParseGraph(raw)
+	if err != nil {
+		return nil, configErr("%v", err)
 	}
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // scopes returns the delegated permissions caltray asks for, for the Graph at g: Calendars.Read
