@@ -176,12 +176,20 @@ func (e *PayloadError) Error() string {
 		b.WriteString(e.Op)
 		b.WriteString(": ")
 	}
-	fmt.Fprintf(&b, "unusable response (HTTP %d): %s", e.Status, e.Reason)
+	fmt.Fprintf(&b, "unusable response (HTTP %d)", e.Status)
+	if e.Reason != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Reason)
+	}
 	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}
-	b.WriteString("; if this persists, check for a proxy or captive portal between caltray and Microsoft Graph")
+	if errors.Is(e.Err, ErrTooLarge) {
+		b.WriteString("; shorten the agenda window in Preferences, and report it if it persists")
+	} else {
+		b.WriteString("; if this persists, check for a proxy or captive portal between caltray and Microsoft Graph")
+	}
 	return b.String()
 }
 
@@ -191,7 +199,7 @@ func (e *PayloadError) Unwrap() error { return e.Err }
 // ErrTooLarge is matched (errors.Is) by a sync refused for its size: a body larger than the
 // page we asked for can be, an event larger than any real one, or more than MaxEvents events.
 // Such a response is unreadable, not a transient fault: retrying reads the same bytes.
-var ErrTooLarge = errors.New("too large")
+var ErrTooLarge = errors.New("the response is too large to read")
 
 // MaxEvents caps the events one sync keeps: far beyond any real calendar window, and it keeps
 // the memory a hostile or broken server can make caltray hold proportional to it.

@@ -176,8 +176,7 @@ func checkCount(op string, n int) error {
 	if n <= MaxEvents {
 		return nil
 	}
-	return &PayloadError{Op: op, Status: http.StatusOK, Reason: "refused",
-		Err: fmt.Errorf("%w: more than %d events in one sync; caltray keeps at most %d", ErrTooLarge, MaxEvents, MaxEvents)}
+	return tooLarge(op, http.StatusOK, fmt.Errorf("%w: more than %d events in one sync; caltray keeps at most %d", ErrTooLarge, MaxEvents, MaxEvents))
 }
 
 // Sync brings prev up to date for [from, to) with GET /me/calendarView/delta. It runs a full

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"caltray/runner"
 	calsync "caltray/sync"
 	"caltray/sync/inert"
 )
@@ -269,6 +270,10 @@ func TestTooManyEventsIsRefused(t *testing.T) {
 		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "20000") {
 			t.Fatalf("err = %v, want ErrTooLarge naming 20000", err)
 		}
+		// Retrying reads the same bytes: permanent.
+		if c := runner.DefaultClassify(err); c != runner.ClassPermanent {
+			t.Fatalf("class %v, want permanent", c)
+		}
 	})
 	t.Run("two pages", func(t *testing.T) {
 		half := mk("b", MaxEvents/2+1)
@@ -331,6 +336,10 @@ func TestRedirectToAnotherOriginIsRefused(t *testing.T) {
 		want := "redirected to " + other.URL + "; caltray does not follow redirects to another host"
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("HTTP %d: err = %v, want %q", status, err, want)
+		}
+		// Not retried: the same request is redirected the same way again.
+		if c := runner.DefaultClassify(err); c != runner.ClassPermanent {
+			t.Fatalf("HTTP %d: class %v, want permanent", status, c)
 		}
 		if n := len(otherRec.requests()); n != 0 {
 			t.Fatalf("HTTP %d: the other host got %d requests", status, n)

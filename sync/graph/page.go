@@ -10,6 +10,7 @@ import (
 	jsonserialization "github.com/microsoft/kiota-serialization-json-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
+	"caltray/runner"
 	calsync "caltray/sync"
 	"caltray/sync/inert"
 )
@@ -98,6 +99,12 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 	return k, err
 }
 
+// tooLarge is the error for a response refused for its size (err wraps ErrTooLarge). It is
+// permanent: retrying reads the same bytes, and the next periodic sync tries again anyway.
+func tooLarge(op string, status int, err error) error {
+	return runner.Permanent(&PayloadError{Op: op, Status: status, Err: err})
+}
+
 // mib writes a byte count for a message: "3.2 MiB".
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
@@ -117,7 +124,7 @@ func decodePage(op string, status int, r io.Reader, kind pageKind, pageSize, roo
 		var se *json.SyntaxError
 		switch {
 		case errors.Is(err, ErrTooLarge):
-			return perr("refused", err)
+			return tooLarge(op, status, err)
 		case lb.err != nil && errors.Is(err, lb.err):
 			// A connection dropped mid-body: io.ErrUnexpectedEOF or a net.Error, both retryable.
 			return fmt.Errorf("graph: %s: reading the response: %w", op, err)
@@ -169,7 +176,7 @@ func decodePage(op string, status int, r io.Reader, kind pageKind, pageSize, roo
 				}
 				res.add(op, i, raw, kind)
 				if len(res.appts) > room {
-					return nil, perr("refused", fmt.Errorf("%w: more than %d events in one sync; caltray keeps at most %d", ErrTooLarge, MaxEvents, MaxEvents))
+					return nil, tooLarge(op, status, fmt.Errorf("%w: more than %d events in one sync; caltray keeps at most %d", ErrTooLarge, MaxEvents, MaxEvents))
 				}
 			}
 			if _, err := dec.Token(); err != nil { // ]

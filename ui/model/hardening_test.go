@@ -102,3 +102,10 @@ func TestFarTimesCarryTheirDate(t *testing.T) {
 		t.Errorf("Header = %q, want the end's date", got)
 	}
 }
+
+func TestErrorTextTooLarge(t *testing.T) {
+	in := "calendar sync: graph: calendarView/delta page 1: unusable response (HTTP 200): the response is too large to read: more than 20000 events in one sync"
+	if got, want := ErrorText(in, 30*time.Second), "Microsoft Graph sent more than caltray can read (too many or too large meetings)"; got != want {
+		t.Errorf("ErrorText = %q, want %q", got, want)
+	}
+}

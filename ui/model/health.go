@@ -156,6 +156,8 @@ func ErrorText(lastError string, timeout time.Duration) string {
 		return "Could not reach Microsoft Graph: check the network"
 	case has("connection reset", "eof", "broken pipe"):
 		return "The connection to Microsoft Graph broke off"
+	case has("too large to read"): // graph.ErrTooLarge
+		return "Microsoft Graph sent more than caltray can read (too many or too large meetings)"
 	case has("not json", "invalid character", "unexpected end of json", "content-type"):
 		return "Microsoft Graph sent an answer caltray could not read"
 	}
