@@ -192,7 +192,10 @@ type Error struct {
 	Class    Class
 	Attempts int       // attempts made; 0 when the breaker rejected the call
 	RetryAt  time.Time // when trying again may succeed (breaker, Retry-After); zero if unknown
-	Err      error
+	// Now is when the error was made: RetryAt is written with its date when it falls on
+	// another day (ClockTime), and always with it when Now is zero.
+	Now time.Time
+	Err error
 }
 
 func (e *Error) Error() string {
@@ -200,14 +203,14 @@ func (e *Error) Error() string {
 		if e.RetryAt.IsZero() {
 			return fmt.Sprintf("%s: %v", e.Op, e.Err)
 		}
-		return fmt.Sprintf("%s: %v until %s", e.Op, e.Err, e.RetryAt.Format(time.TimeOnly))
+		return fmt.Sprintf("%s: %v until %s", e.Op, e.Err, ClockTime(e.RetryAt, e.Now, time.TimeOnly))
 	}
 	s := fmt.Sprintf("%s: %v", e.Op, e.Err)
 	if e.Attempts > 1 {
 		s = fmt.Sprintf("%s (after %d attempts)", s, e.Attempts)
 	}
 	if !e.RetryAt.IsZero() {
-		s = fmt.Sprintf("%s; retry at %s", s, e.RetryAt.Format(time.TimeOnly))
+		s = fmt.Sprintf("%s; retry at %s", s, ClockTime(e.RetryAt, e.Now, time.TimeOnly))
 	}
 	return s
 }
@@ -314,7 +317,7 @@ func retry[T any](ctx context.Context, r *Runner, name string, start time.Time, 
 // failure wraps a failed attempt's error with its class and, if the error carries a
 // Retry-After, the time it names.
 func (r *Runner) failure(ctx context.Context, name string, attempts int, now time.Time, err error) *Error {
-	e := &Error{Op: name, Class: r.classOf(ctx, err), Attempts: attempts, Err: err}
+	e := &Error{Op: name, Class: r.classOf(ctx, err), Attempts: attempts, Now: now, Err: err}
 	if e.Class == ClassRetryable || e.Class == ClassThrottled {
 		if ra := retryAfter(err); ra > 0 {
 			e.RetryAt = now.Add(ra)
@@ -404,7 +407,7 @@ func (r *Runner) reject(name string, now, retryAt time.Time, why string) error {
 	if why != "" {
 		err = fmt.Errorf("%w (%s)", ErrOpen, why)
 	}
-	return &Error{Op: name, Class: ClassRetryable, RetryAt: retryAt, Err: err}
+	return &Error{Op: name, Class: ClassRetryable, RetryAt: retryAt, Now: now, Err: err}
 }
 
 // recordAttempt records the duration of an attempt that is followed by another.

@@ -94,6 +94,17 @@ type Delta struct {
 	Appointments []Appointment `json:"appointments"`
 	Kind         SyncKind      `json:"-"` // what the Sync that produced it did
 	Bytes        int64         `json:"-"` // response bytes that Sync read
+	// Skipped are the events this Sync read but could not use (no id, end before start, a time
+	// caltray cannot store, the wrong shape): left out, so that one bad event never costs the
+	// rest. Only this Sync's pages count: an incremental round sees only what changed.
+	Skipped []Skip `json:"-"`
+}
+
+// A Skip is an event a source left out of a sync because it could not read it. Both fields are
+// inert (see package inert) and never hold the event's own text, so they may be logged.
+type Skip struct {
+	ID     string // the event's id; empty if it had none
+	Reason string // what was wrong, e.g. "end 2026-11-27T08:00:00Z is before start …"
 }
 
 // A DeltaSource can sync incrementally.

@@ -241,7 +241,7 @@ type result struct {
 func (l *Loop) Once(ctx context.Context) (Snapshot, error) {
 	st := l.newState()
 	st.loadCache()
-	st.syncing = true
+	st.startSync(st.now())
 	from, to := st.window(st.now())
 	r := l.sync(ctx, from, to, st.delta)
 	st.finish(r)
@@ -263,7 +263,7 @@ func (l *Loop) run(ctx context.Context) {
 	for {
 		now := st.now()
 		if !st.syncing && st.due(now) {
-			st.syncing = true
+			st.startSync(now)
 			select {
 			case <-l.refresh: // a refresh asked before this sync began is answered by it
 			default:
@@ -284,8 +284,17 @@ func (l *Loop) run(ctx context.Context) {
 		switch {
 		case !st.syncing:
 			wait = st.wait(now)
-		case st.staleAt().After(now):
-			wait = st.staleAt().Sub(now) // a hanging sync must not hide that the data aged
+		default:
+			if slow := st.slowAt(); !slow.IsZero() && !now.Before(slow) {
+				st.slowShown = true // became slow without a timer of ours firing (a refresh woke us)
+				st.publish()
+			}
+			// A hanging sync must not hide that the data aged, nor that it is slow.
+			for _, t := range []time.Time{st.staleAt(), st.slowAt()} {
+				if t.After(now) && (wait == 0 || t.Sub(now) < wait) {
+					wait = t.Sub(now)
+				}
+			}
 		}
 		if wait > 0 {
 			timer, armed = l.cfg.Clock.NewTimer(wait), now

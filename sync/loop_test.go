@@ -583,3 +583,76 @@ func TestLoopAsksTheCredential(t *testing.T) {
 		t.Fatalf("good sync, credential says sign-in needed: auth %q", s.Auth)
 	}
 }
+
+// skippingSource is a DeltaSource whose syncs report skipped events.
+type skippingSource struct {
+	stubSource
+	mu    gosync.Mutex
+	skips [][]Skip // one per call, in order
+}
+
+func (s *skippingSource) Sync(ctx context.Context, from, to time.Time, _ Delta) (Delta, error) {
+	apps, err := s.List(ctx, from, to)
+	if err != nil {
+		return Delta{}, err
+	}
+	s.mu.Lock()
+	var skips []Skip
+	if len(s.skips) > 0 {
+		skips, s.skips = s.skips[0], s.skips[1:]
+	}
+	s.mu.Unlock()
+	return Delta{From: from, To: to, Appointments: apps, Kind: SyncFull, Skipped: skips}, nil
+}
+
+// TestLoopReportsSkippedEvents: the events a sync skipped are counted in the snapshot (for the
+// health panel) and logged by id and reason, never by subject.
+func TestLoopReportsSkippedEvents(t *testing.T) {
+	src := &skippingSource{skips: [][]Skip{
+		{{ID: "AAMk1", Reason: "calendarView/delta page 1 value[3]: event AAMk1: end is before start"},
+			{ID: "", Reason: "calendarView/delta page 1 value[5]: the event is null"}},
+		nil,
+	}}
+	src.apps = []Appointment{appt("a", time.Hour, time.Hour)}
+	h := NewHarness(t, src, HarnessOptions{})
+	h.Start()
+	if s := h.Latest(); s.Skipped != 2 || ids(s.Appointments) != "a" {
+		t.Fatalf("Skipped = %d, apps %q; want 2, a", s.Skipped, ids(s.Appointments))
+	}
+	logs := h.Logs.String()
+	for _, want := range []string{"count=2", "AAMk1", "end is before start", "value[5]: the event is null"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	h.Do(h.Loop.Refresh)
+	if s := h.Latest(); s.Skipped != 0 {
+		t.Fatalf("Skipped = %d after a clean sync, want 0", s.Skipped)
+	}
+}
+
+// TestLoopPublishesWhenASyncIsSlow: a running sync's start is in the snapshot, and the loop
+// publishes again once it has run for SlowSync, so the tray can say it is waiting.
+func TestLoopPublishesWhenASyncIsSlow(t *testing.T) {
+	src := &stubSource{gate: make(chan struct{}), entered: make(chan int, 1)}
+	h := NewHarness(t, src, HarnessOptions{})
+	h.Loop.Start()
+	<-src.entered
+	WaitFor(t, "the syncing snapshot", func() bool { s, ok := h.Loop.Latest(); return ok && s.Syncing })
+	s := h.Latest()
+	if !s.SyncStarted.Equal(T0) {
+		t.Fatalf("SyncStarted = %v, want %v", s.SyncStarted, T0)
+	}
+	gen := s.Generation
+	h.Clock.Set(T0.Add(SlowSync))
+	WaitFor(t, "a snapshot once the sync is slow", func() bool { s, _ := h.Loop.Latest(); return s.Generation > gen })
+	if s := h.Latest(); !s.Syncing || !s.SyncStarted.Equal(T0) {
+		t.Fatalf("slow snapshot: syncing %v, started %v", s.Syncing, s.SyncStarted)
+	}
+	n := h.IdleCount()
+	src.gate <- struct{}{}
+	h.WaitIdle(n)
+	if s := h.Latest(); s.Syncing || !s.SyncStarted.IsZero() {
+		t.Fatalf("after the sync: syncing %v, started %v; want idle, zero", s.Syncing, s.SyncStarted)
+	}
+}

@@ -50,4 +50,16 @@ type Snapshot struct {
 	Generation   uint64       // increases with every published snapshot
 	Syncs        uint64       // syncs finished since the loop started, failed ones included
 	Settings     Settings     // the settings the agenda was cut with
+	// Skipped is how many events the sync that produced Appointments could not read and left
+	// out (the log names them by id); 0 for a cached agenda. The health panel shows it.
+	Skipped int
+	// SyncStarted is when the running sync began; zero when none runs. A sync running for
+	// SlowSync or more is waiting on Microsoft Graph: the tray and the agenda command say so
+	// (the loop publishes a snapshot at that moment, so subscribers need no timer of their own).
+	SyncStarted time.Time
 }
+
+// SlowSync is how long a sync may run before caltray tells the user it is waiting for
+// Microsoft Graph: longer than a normal sync (well under a second), short enough that a
+// hanging server (up to three 30 s attempts) does not look like a frozen app.
+const SlowSync = 5 * time.Second

@@ -25,10 +25,13 @@ type state struct {
 	authMessage string
 	paused      bool // a sign-in error stopped the polling until Refresh
 
-	syncing bool
-	pending bool      // a Refresh arrived during the running sync
-	next    time.Time // when the next periodic sync is due
-	retryAt time.Time // no sync before this: the breaker is open, or the service said so
+	syncing     bool
+	syncStarted time.Time // when the running sync began
+	slowShown   bool      // a snapshot was published since the running sync became slow
+	skipped     int       // events the last good sync left out
+	pending     bool      // a Refresh arrived during the running sync
+	next        time.Time // when the next periodic sync is due
+	retryAt     time.Time // no sync before this: the breaker is open, or the service said so
 
 	recent     []SyncRecord // never appended in place: published snapshots share it
 	syncs      uint64
@@ -41,6 +44,22 @@ func (l *Loop) newState() *state {
 }
 
 func (st *state) now() time.Time { return st.l.cfg.Clock.Now() }
+
+// maxSkipsLogged caps the skipped events one log line names; the count is always whole.
+const maxSkipsLogged = 20
+
+// startSync marks a sync as running from now.
+func (st *state) startSync(now time.Time) {
+	st.syncing, st.syncStarted, st.slowShown = true, now, false
+}
+
+// slowAt is when the running sync becomes slow, zero once that has been published.
+func (st *state) slowAt() time.Time {
+	if !st.syncing || st.slowShown {
+		return time.Time{}
+	}
+	return st.syncStarted.Add(SlowSync)
+}
 
 func (st *state) window(now time.Time) (from, to time.Time) {
 	return st.settings.Window(now, st.l.cfg.Location)
@@ -130,6 +149,11 @@ func (st *state) onTimer(armed time.Time, wait time.Duration) {
 		st.l.log.Info("wall clock jumped (wake from sleep?); syncing now", "jump", jump.Round(time.Second).String())
 		st.next = now
 	}
+	if slow := st.slowAt(); !slow.IsZero() && !now.Before(slow) {
+		st.slowShown = true // republish, so the UI can say the sync is waiting for Graph
+		st.publish()
+		return
+	}
 	if h := st.health(now); !sameHealth(h, st.published) {
 		st.publish()
 	}
@@ -182,7 +206,7 @@ func (st *state) jittered() time.Duration {
 // finish applies a sync's result: new data on success; on failure the last good data stays and
 // only health, staleness and the schedule change.
 func (st *state) finish(r result) {
-	st.syncing = false
+	st.syncing, st.syncStarted = false, time.Time{}
 	st.syncs++
 	rec := SyncRecord{At: r.end, Duration: r.end.Sub(r.start)}
 	now := r.end
@@ -196,7 +220,17 @@ func (st *state) finish(r result) {
 			log.Info("sync recovered", "duration", rec.Duration.String())
 		}
 		st.delta, st.lastSync, st.failed, st.synced = r.delta, r.end, false, true
+		st.skipped = len(r.delta.Skipped)
 		st.auth, st.authMessage = st.credential(AuthOK, "")
+		if st.skipped > 0 {
+			// By id and reason only: a subject is the user's private text (and the source
+			// made both inert).
+			why := make([]string, 0, min(st.skipped, maxSkipsLogged))
+			for _, sk := range r.delta.Skipped[:min(st.skipped, maxSkipsLogged)] {
+				why = append(why, sk.ID+": "+sk.Reason)
+			}
+			log.Warn("some meetings could not be read and were left out", "count", st.skipped, "events", why)
+		}
 		log.Debug("sync done", "kind", string(r.delta.Kind), "appointments", len(r.delta.Appointments),
 			"bytes", r.delta.Bytes, "duration", rec.Duration.String())
 		if r.cacheErr != nil {
@@ -285,6 +319,8 @@ func (st *state) publish() {
 		Generation:   st.generation,
 		Syncs:        st.syncs,
 		Settings:     st.settings,
+		Skipped:      st.skipped,
+		SyncStarted:  st.syncStarted,
 	}
 	st.l.publish(s)
 	if st.l.log.Enabled(context.Background(), slog.LevelDebug) {

@@ -10,6 +10,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	calsync "caltray/sync"
+	"caltray/sync/inert"
 )
 
 // selectFields are the event properties the appointment model needs, and nothing more: Graph
@@ -19,14 +20,27 @@ var selectFields = []string{
 	"webLink", "organizer", "responseStatus", "showAs", "isCancelled", "isOnlineMeeting",
 }
 
+// Storable times: an appointment's instants must stay writable as RFC 3339 (years 0 to 9999)
+// in every viewer's zone, UTC-12 to UTC+14, and after an all-day event is re-read as local
+// dates. Instants within [minTime, maxTime] are, with a day to spare at either end.
+var (
+	minTime = time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // toAppointment converts one Graph event. It fails, naming the field, when the event lacks
-// an id or a readable start or end.
+// an id or a readable start or end, or has times caltray cannot store.
+//
+// Anyone who can send the user an invitation writes its subject, location and organizer, so
+// this is where Graph's event text enters caltray and where it is made inert (package inert):
+// one-line fields with inert.Line. Everything downstream (cache, terminal, tray, notifications,
+// logs) then holds inert text and need not clean it again.
 func toAppointment(ev models.Eventable) (calsync.Appointment, error) {
 	var a calsync.Appointment
 	if ev == nil {
 		return a, fmt.Errorf("event is null")
 	}
-	a.ID = deref(ev.GetId())
+	a.ID = inert.Line(deref(ev.GetId()))
 	if a.ID == "" {
 		return a, fmt.Errorf("event has no id")
 	}
@@ -44,24 +58,30 @@ func toAppointment(ev models.Eventable) (calsync.Appointment, error) {
 	if a.AllDay && a.End.Equal(a.Start) {
 		a.End = a.Start.AddDate(0, 0, 1) // an all-day event covers at least its own day
 	}
-	a.Subject = deref(ev.GetSubject())
+	// Dropped rather than clamped: a clamped time would show a meeting at a time it does not
+	// have. The caller counts and logs it by id.
+	if a.Start.Before(minTime) || a.End.After(maxTime) {
+		return a, fmt.Errorf("event %s: runs from %s to %s, outside the years 0001 to 9998 caltray can store", a.ID,
+			a.Start.Format(time.RFC3339), a.End.Format(time.RFC3339))
+	}
+	a.Subject = inert.Line(deref(ev.GetSubject()))
 	var location string
 	if loc := ev.GetLocation(); loc != nil {
-		location = deref(loc.GetDisplayName())
+		location = inert.Line(deref(loc.GetDisplayName()))
 	}
 	a.Location = location
 	var meetingJoin string
 	if om := ev.GetOnlineMeeting(); om != nil {
 		meetingJoin = deref(om.GetJoinUrl())
 	}
-	a.JoinURL = joinURL(meetingJoin, location, deref(ev.GetBodyPreview()))
+	a.JoinURL = inert.Line(joinURL(meetingJoin, location, deref(ev.GetBodyPreview())))
 	a.OnlineMeeting = derefBool(ev.GetIsOnlineMeeting()) || meetingJoin != ""
-	a.WebLink = deref(ev.GetWebLink())
+	a.WebLink = inert.Line(deref(ev.GetWebLink()))
 	if org := ev.GetOrganizer(); org != nil {
 		if addr := org.GetEmailAddress(); addr != nil {
-			a.Organizer = deref(addr.GetName())
+			a.Organizer = inert.Line(deref(addr.GetName()))
 			if a.Organizer == "" {
-				a.Organizer = deref(addr.GetAddress())
+				a.Organizer = inert.Line(deref(addr.GetAddress()))
 			}
 		}
 	}

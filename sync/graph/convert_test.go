@@ -1,14 +1,11 @@
 package graph
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	calsync "caltray/sync"
 	"caltray/sync/fakegraph"
@@ -17,15 +14,14 @@ import (
 // parseEvents parses a calendarView page the way List does.
 func parseEvents(t testing.TB, body string) []calsync.Appointment {
 	t.Helper()
-	v, err := parsePage("test", 200, []byte(body), models.CreateEventCollectionResponseFromDiscriminatorValue)
+	res, err := decodePage("test", 200, strings.NewReader(body), calendarViewPage, MaxPageSize, MaxEvents)
 	if err != nil {
-		t.Fatalf("parsePage: %v", err)
+		t.Fatalf("decodePage: %v", err)
 	}
-	appts, err := appointments("test", v.(models.EventCollectionResponseable).GetValue())
-	if err != nil {
-		t.Fatalf("appointments: %v", err)
+	if len(res.skipped) > 0 {
+		t.Fatalf("skipped: %+v", res.skipped)
 	}
-	return appts
+	return res.appts
 }
 
 func page(events ...string) string { return `{"value":[` + strings.Join(events, ",") + `]}` }
@@ -185,14 +181,14 @@ func TestConvertErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := parsePage("calendarView page 1", 200, []byte(page(tt.event)), models.CreateEventCollectionResponseFromDiscriminatorValue)
+			res, err := decodePage("calendarView page 1", 200, strings.NewReader(page(tt.event)), calendarViewPage, 10, MaxEvents)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = appointments("calendarView page 1", v.(models.EventCollectionResponseable).GetValue())
-			var pe *PayloadError
-			if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "value[0]") {
-				t.Fatalf("err = %v, want a PayloadError naming value[0] and %q", err, tt.want)
+			// An unreadable event is skipped, not fatal, and the skip says why.
+			if len(res.appts) != 0 || len(res.skipped) != 1 || !strings.Contains(res.skipped[0].Reason, tt.want) ||
+				!strings.Contains(res.skipped[0].Reason, "value[0]") {
+				t.Fatalf("got %+v, skipped %+v; want one skip naming value[0] and %q", res.appts, res.skipped, tt.want)
 			}
 		})
 	}

@@ -21,6 +21,9 @@ type Error struct {
 	Message   string        // Graph's error.message, shortened
 	RequestID string        // Graph's request-id header, for support tickets
 	Wait      time.Duration // the server's Retry-After, 0 if it sent none
+	// RedirectedTo is, for a redirect caltray refused to follow, the origin it pointed to
+	// ("https://other.example"); empty otherwise.
+	RedirectedTo string
 }
 
 // HTTPStatus returns the HTTP status code of the failed request.
@@ -62,6 +65,8 @@ func (e *Error) Error() string {
 // advice says, in a user's words, what the status means for them.
 func (e *Error) advice() string {
 	switch {
+	case e.RedirectedTo != "":
+		return "Microsoft Graph redirected to " + e.RedirectedTo + "; caltray does not follow redirects to another host (check the Graph URL, or a proxy in between)"
 	case e.Status == http.StatusUnauthorized:
 		return "the access token was rejected or has expired; sign in again (caltray signin) or set a fresh CALTRAY_ACCESS_TOKEN"
 	case e.Status == http.StatusForbidden:
@@ -171,14 +176,31 @@ func (e *PayloadError) Error() string {
 		b.WriteString(e.Op)
 		b.WriteString(": ")
 	}
-	fmt.Fprintf(&b, "unusable response (HTTP %d): %s", e.Status, e.Reason)
+	fmt.Fprintf(&b, "unusable response (HTTP %d)", e.Status)
+	if e.Reason != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Reason)
+	}
 	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}
-	b.WriteString("; if this persists, check for a proxy or captive portal between caltray and Microsoft Graph")
+	if errors.Is(e.Err, ErrTooLarge) {
+		b.WriteString("; shorten the agenda window in Preferences, and report it if it persists")
+	} else {
+		b.WriteString("; if this persists, check for a proxy or captive portal between caltray and Microsoft Graph")
+	}
 	return b.String()
 }
 
 // Unwrap returns the underlying parse error.
 func (e *PayloadError) Unwrap() error { return e.Err }
+
+// ErrTooLarge is matched (errors.Is) by a sync refused for its size: a body larger than the
+// page we asked for can be, an event larger than any real one, or more than MaxEvents events.
+// Such a response is unreadable, not a transient fault: retrying reads the same bytes.
+var ErrTooLarge = errors.New("the response is too large to read")
+
+// MaxEvents caps the events one sync keeps: far beyond any real calendar window, and it keeps
+// the memory a hostile or broken server can make caltray hold proportional to it.
+const MaxEvents = 20000

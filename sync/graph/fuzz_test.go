@@ -1,15 +1,16 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	calsync "caltray/sync"
 )
 
 // FuzzParsePage feeds arbitrary bodies through the payload -> appointments path of List and
-// Sync: it must never panic, whatever it accepts must satisfy the model's invariants, and the
+// Sync (decodePage): it must never panic, whatever it accepts must satisfy the model's invariants, and the
 // parse tree of valid JSON must be the one kiota's own parser builds.
 // CI: go test -run=^$ -fuzz=FuzzParsePage -fuzztime=5s ./sync/graph
 func FuzzParsePage(f *testing.F) {
@@ -38,24 +39,15 @@ func FuzzParsePage(f *testing.F) {
 		if json.Valid(body) {
 			sameTreeAsKiota(t, body)
 		}
-		if v, err := parsePage("fuzz", 200, body, models.CreateEventCollectionResponseFromDiscriminatorValue); err == nil {
-			page, ok := v.(models.EventCollectionResponseable)
-			if !ok {
-				t.Fatalf("parsePage returned %T", v)
+		for _, kind := range []pageKind{calendarViewPage, deltaPageKind} {
+			if res, err := decodePage("fuzz", 200, bytes.NewReader(body), kind, MaxPageSize, MaxEvents); err == nil {
+				checkAppointments(t, res.appts)
 			}
-			checkAppointments(t, page.GetValue())
-		}
-		if v, err := parsePage("fuzz", 200, body, createDeltaPage); err == nil {
-			checkAppointments(t, v.(*deltaPage).value)
 		}
 	})
 }
 
-func checkAppointments(t *testing.T, events []models.Eventable) {
-	appts, err := appointments("fuzz", events)
-	if err != nil {
-		return
-	}
+func checkAppointments(t *testing.T, appts []calsync.Appointment) {
 	for _, a := range appts {
 		if a.ID == "" || a.End.Before(a.Start) || a.Start.Location() != time.UTC || a.End.Location() != time.UTC {
 			t.Fatalf("accepted an invalid appointment %+v", a)
@@ -65,6 +57,11 @@ func checkAppointments(t *testing.T, events []models.Eventable) {
 		}
 		if a.Response == "" || a.ShowAs == "" {
 			t.Fatalf("appointment without response/show-as: %+v", a)
+		}
+		for _, tm := range []time.Time{a.Start, a.End, a.Start.Add(-14 * time.Hour), a.End.Add(14 * time.Hour)} {
+			if _, err := tm.MarshalJSON(); err != nil {
+				t.Fatalf("accepted a time that cannot be written: %+v: %v", a, err)
+			}
 		}
 	}
 }

@@ -23,10 +23,8 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoft/kiota-abstractions-go/authentication"
-	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	calsync "caltray/sync"
 )
@@ -125,10 +123,16 @@ type wallClock struct{}
 func (wallClock) Now() time.Time { return time.Now() }
 
 // List returns every appointment overlapping [from, to), sorted by start, reading
-// GET /me/calendarView page by page.
+// GET /me/calendarView page by page. Events it cannot read are left out (Sync reports them).
 func (s *Source) List(ctx context.Context, from, to time.Time) ([]calsync.Appointment, error) {
+	appts, _, err := s.list(ctx, from, to)
+	return appts, err
+}
+
+// list is List, also returning the events skipped.
+func (s *Source) list(ctx context.Context, from, to time.Time) ([]calsync.Appointment, []calsync.Skip, error) {
 	if err := checkWindow(from, to); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ri := abs.NewRequestInformationWithMethodAndUrlTemplateAndPathParameters(abs.GET,
 		"{+baseurl}/me/calendarView{?startDateTime,endDateTime,%24select,%24orderby}", map[string]string{})
@@ -139,45 +143,40 @@ func (s *Source) List(ctx context.Context, from, to time.Time) ([]calsync.Appoin
 
 	byID := make(map[string]calsync.Appointment)
 	seen := make(map[string]bool)
+	var skipped []calsync.Skip
 	for n := 1; ri != nil; n++ {
 		op := fmt.Sprintf("calendarView page %d", n)
 		if n > maxPages {
-			return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("more than %d pages of @odata.nextLink", maxPages)}
+			return nil, nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("more than %d pages of @odata.nextLink", maxPages)}
 		}
-		v, err := s.fetch(ctx, op, ri, models.CreateEventCollectionResponseFromDiscriminatorValue)
+		page, err := s.fetch(ctx, op, ri, calendarViewPage, MaxEvents-len(byID))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		page, ok := v.(models.EventCollectionResponseable)
-		if !ok || page.GetValue() == nil {
-			return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: `the response has no "value" array of events`}
+		if !page.hasValue {
+			return nil, nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: `the response has no "value" array of events`}
 		}
-		appts, err := appointments(op, page.GetValue())
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range appts {
+		for _, a := range page.appts {
 			// Pages can overlap when the calendar changes while we read it; the later copy wins.
 			byID[a.ID] = a
 		}
-		if ri, err = s.nextRequest(op, seen, page.GetOdataNextLink()); err != nil {
-			return nil, err
+		skipped = append(skipped, page.skipped...)
+		if err := checkCount(op, len(byID)); err != nil {
+			return nil, nil, err
+		}
+		if ri, err = s.nextRequest(op, seen, page.nextLink); err != nil {
+			return nil, nil, err
 		}
 	}
-	return inWindow(byID, from, to), nil
+	return inWindow(byID, from, to), skipped, nil
 }
 
-// appointments converts one page's events, failing on the first that lacks a required field.
-func appointments(op string, events []models.Eventable) ([]calsync.Appointment, error) {
-	out := make([]calsync.Appointment, 0, len(events))
-	for i, ev := range events {
-		a, err := toAppointment(ev)
-		if err != nil {
-			return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("value[%d]", i), Err: err}
-		}
-		out = append(out, a)
+// checkCount stops a sync that would keep more than MaxEvents appointments.
+func checkCount(op string, n int) error {
+	if n <= MaxEvents {
+		return nil
 	}
-	return out, nil
+	return tooLarge(op, http.StatusOK, fmt.Errorf("%w: more than %d events in one sync; caltray keeps at most %d", ErrTooLarge, MaxEvents, MaxEvents))
 }
 
 // Sync brings prev up to date for [from, to) with GET /me/calendarView/delta. It runs a full
@@ -222,48 +221,47 @@ func (s *Source) delta(ctx context.Context, from, to time.Time, ri *abs.RequestI
 		byID[a.ID] = a
 	}
 	seen := make(map[string]bool)
+	var skipped []calsync.Skip
 	for n := 1; ; n++ {
 		op := fmt.Sprintf("calendarView/delta page %d", n)
 		if n > maxPages {
 			return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("more than %d pages of @odata.nextLink", maxPages)}
 		}
-		v, err := s.fetch(ctx, op, ri, createDeltaPage)
+		// A delta page may update events already kept, so a page may add at most MaxEvents
+		// (checkCount below counts what is kept after it).
+		page, err := s.fetch(ctx, op, ri, deltaPageKind, MaxEvents)
 		if err != nil {
 			return calsync.Delta{}, err
 		}
-		page, ok := v.(*deltaPage)
-		if !ok || page.value == nil {
+		if !page.hasValue {
 			return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: `the response has no "value" array of events`}
 		}
-		for i, ev := range page.value {
-			if ev == nil {
-				return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("value[%d] is null", i)}
-			}
-			if _, removed := ev.GetAdditionalData()["@removed"]; removed {
-				id := deref(ev.GetId())
-				if id == "" {
-					return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("value[%d] is @removed but has no id", i)}
-				}
-				delete(byID, id)
-				continue
-			}
-			a, err := toAppointment(ev)
-			if err != nil {
-				return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: fmt.Sprintf("value[%d]", i), Err: err}
-			}
+		for _, id := range page.removed {
+			delete(byID, id)
+		}
+		for _, a := range page.appts {
 			byID[a.ID] = a // an event moved out of the window is dropped by inWindow below
 		}
-		next, deltaLink := page.GetOdataNextLink(), page.GetOdataDeltaLink()
+		for _, sk := range page.skipped {
+			// An event that changed into something unreadable: its old version is no longer
+			// what the calendar says (it may have moved), so it goes too.
+			delete(byID, sk.ID)
+		}
+		skipped = append(skipped, page.skipped...)
+		if err := checkCount(op, len(byID)); err != nil {
+			return calsync.Delta{}, err
+		}
+		next, deltaLink := page.nextLink, page.deltaLink
 		switch {
-		case next != nil && *next != "":
+		case next != "":
 			if ri, err = s.nextRequest(op, seen, next); err != nil {
 				return calsync.Delta{}, err
 			}
-		case deltaLink != nil && *deltaLink != "":
-			if _, err := s.parseLink(*deltaLink); err != nil {
+		case deltaLink != "":
+			if _, err := s.parseLink(deltaLink); err != nil {
 				return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: "@odata.deltaLink", Err: err}
 			}
-			return calsync.Delta{From: from, To: to, Link: *deltaLink, Appointments: inWindow(byID, from, to)}, nil
+			return calsync.Delta{From: from, To: to, Link: deltaLink, Appointments: inWindow(byID, from, to), Skipped: skipped}, nil
 		default:
 			return calsync.Delta{}, &PayloadError{Op: op, Status: http.StatusOK, Reason: "the last page has neither @odata.nextLink nor @odata.deltaLink"}
 		}
@@ -274,11 +272,11 @@ func (s *Source) delta(ctx context.Context, from, to time.Time, ri *abs.RequestI
 // gives it the same Prefer headers as the first page, which Graph does not remember. seen holds
 // the links already followed in this round, so that links going round in a circle end the
 // round at once rather than after maxPages requests.
-func (s *Source) nextRequest(op string, seen map[string]bool, next *string) (*abs.RequestInformation, error) {
-	if next == nil || *next == "" {
+func (s *Source) nextRequest(op string, seen map[string]bool, next string) (*abs.RequestInformation, error) {
+	if next == "" {
 		return nil, nil
 	}
-	u, err := s.parseLink(*next)
+	u, err := s.parseLink(next)
 	if err != nil {
 		return nil, &PayloadError{Op: op, Status: http.StatusOK, Reason: "@odata.nextLink", Err: err}
 	}
@@ -361,37 +359,4 @@ func inWindow(byID map[string]calsync.Appointment, from, to time.Time) []calsync
 		return a.ID < b.ID
 	})
 	return out
-}
-
-// deltaPage is a page of calendarView/delta: msgraph-sdk-go declares its type in the users
-// package, which caltray must not import (build cost), so this mirrors it over the models.
-type deltaPage struct {
-	models.BaseDeltaFunctionResponse
-	value []models.Eventable
-}
-
-func createDeltaPage(absser.ParseNode) (absser.Parsable, error) {
-	return &deltaPage{BaseDeltaFunctionResponse: *models.NewBaseDeltaFunctionResponse()}, nil
-}
-
-// GetFieldDeserializers adds "value" to the base response's @odata links.
-func (p *deltaPage) GetFieldDeserializers() map[string]func(absser.ParseNode) error {
-	fields := p.BaseDeltaFunctionResponse.GetFieldDeserializers()
-	fields["value"] = func(n absser.ParseNode) error {
-		vals, err := n.GetCollectionOfObjectValues(models.CreateEventFromDiscriminatorValue)
-		if err != nil {
-			return err
-		}
-		if vals == nil {
-			return nil // "value": null is as unusable as no value; delta reports it
-		}
-		p.value = make([]models.Eventable, len(vals))
-		for i, v := range vals {
-			if ev, ok := v.(models.Eventable); ok {
-				p.value[i] = ev
-			}
-		}
-		return nil
-	}
-	return fields
 }

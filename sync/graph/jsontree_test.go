@@ -50,7 +50,7 @@ func TestParseTreeMatchesKiota(t *testing.T) {
 }
 
 func TestParseTreeRejectsBrokenInput(t *testing.T) {
-	// parsePage checks json.Valid first; parseTree must still never panic or accept these.
+	// decodePage hands it only valid JSON values; parseTree must still never panic or accept these.
 	for _, body := range []string{``, `{`, `{"a"`, `{"a":}`, `{"a":1,}`, `[1,`, `[1 2]`, `"abc`, `tru`, `{"a":1}x`, `-`, `{1:2}`} {
 		if _, err := parseTree([]byte(body)); err == nil {
 			t.Errorf("parseTree(%q) accepted it", body)

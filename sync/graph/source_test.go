@@ -237,9 +237,8 @@ func TestPayloadErrors(t *testing.T) {
 		{"value null", "application/json", `{"value":null}`, `no "value" array`},
 		{"value not an array", "application/json", `{"value":{"id":"a"}}`, "Graph's shape"},
 		{"array at top level", "application/json", `[1,2]`, `no "value" array`},
-		{"event without id", "application/json", page(`{"subject":"x","start":{"dateTime":"2026-11-27T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-11-27T10:00:00","timeZone":"UTC"}}`), "value[0]: event has no id"},
-		{"event without start", "application/json", page(jsonEvent("a", t0), `{"id":"b"}`), "value[1]: event b: start: missing"},
-		{"subject is a number", "application/json", page(`{"id":"a","subject":5}`), "Graph's shape"},
+		{"link is a number", "application/json", `{"value":[],"@odata.nextLink":5}`, "Graph's shape"},
+		{"data after the object", "application/json", `{"value":[]} {}`, "data after the top-level object"},
 		{"malformed in the middle", "application/json", `{"value":[{"id":"a",,}]}`, "malformed at byte"},
 	}
 	for _, tt := range tests {
@@ -348,37 +347,6 @@ func TestErrorStatusWithBodyCutShort(t *testing.T) {
 	var ge *Error
 	if !errors.As(err, &ge) || ge.Status != 429 || ge.Wait != 2*time.Second || runner.DefaultClassify(err) != runner.ClassThrottled {
 		t.Fatalf("err = %v, want a throttled 429 with a 2s Retry-After", err)
-	}
-}
-
-func TestRedirectDropsTokenForAnotherHost(t *testing.T) {
-	other, otherRec := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		writeJSON(w, 200, page(jsonEvent("moved", t0.Add(time.Hour))))
-	})
-	var srv *httptest.Server
-	srv, rec := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if strings.HasPrefix(r.URL.Path, "/v1.0/elsewhere") {
-			writeJSON(w, 200, page(jsonEvent("same-host", t0.Add(time.Hour))))
-			return
-		}
-		target := other.URL + "/v1.0/me/calendarView"
-		if r.URL.Query().Get("stay") != "" || r.Header.Get("X-Stay") != "" {
-			target = srv.URL + "/v1.0/elsewhere"
-		}
-		http.Redirect(w, r, target, http.StatusTemporaryRedirect)
-	})
-	got, err := newTestSource(t, srv.URL+"/v1.0").List(context.Background(), from, to)
-	if err != nil || len(got) != 1 || got[0].ID != "moved" {
-		t.Fatalf("got %v, %v", got, err)
-	}
-	if len(rec.requests()) != 1 || len(otherRec.requests()) != 1 {
-		t.Fatalf("requests: %d here, %d there", len(rec.requests()), len(otherRec.requests()))
-	}
-	if h := otherRec.requests()[0].Header.Get("Authorization"); h != "" {
-		t.Fatalf("the token followed a redirect to another host: %q", h)
-	}
-	if rec.requests()[0].Header.Get("Authorization") == "" {
-		t.Fatal("the Graph host got no token")
 	}
 }
 

@@ -1,10 +1,8 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -13,17 +11,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
-)
 
-// maxBody caps one response body: a calendar page of 1,000 full events is a few MB, so anything
-// this large is a fault, and reading it all would only waste memory.
-const maxBody = 64 << 20
+	"caltray/runner"
+	"caltray/sync/inert"
+)
 
 // newHTTPClient builds the client under the request adapter: kiota's middleware chain minus its
 // RetryHandler (the runner is the only retry layer; a second one would multiply attempts and
@@ -46,22 +42,53 @@ func middlewares() []khttp.Middleware {
 		msgraphgocore.NewGraphTelemetryHandler(&msgraphgocore.GraphClientOptions{GraphServiceVersion: "v1.0"}),
 		khttp.NewRedirectHandlerWithOptions(khttp.RedirectHandlerOptions{
 			MaxRedirects:   5,
-			ShouldRedirect: discardRedirectBody,
+			ShouldRedirect: followRedirect,
 		}),
 		khttp.NewParametersNameDecodingHandler(),
 		khttp.NewUserAgentHandler(),
 	}
 }
 
-// discardRedirectBody closes the body of a redirect the RedirectHandler is about to follow:
-// kiota leaves it open, which would hold a connection. The handler asks for every response;
-// only redirects with a Location are followed, and only theirs are closed.
-func discardRedirectBody(_ *http.Request, res *http.Response) bool {
-	if res != nil && res.Body != nil && res.StatusCode >= 300 && res.StatusCode < 400 && res.Header.Get("Location") != "" {
+// followRedirect is the RedirectHandler's ShouldRedirect, asked about every response. Graph
+// does not redirect calendar reads, so a redirect to another origin (scheme, host, port) is
+// never followed: the other host's body would be taken for the user's calendar. handle then
+// refuses the redirect, naming where it pointed. A redirect within the Graph origin is followed
+// (a proxy or a future Graph may move a path). The body of a redirect that will be followed is
+// closed here: kiota leaves it open, which would hold a connection.
+func followRedirect(req *http.Request, res *http.Response) bool {
+	if res == nil || res.StatusCode < 300 || res.StatusCode >= 400 || res.Header.Get("Location") == "" {
+		return true // not a redirect: the handler passes it on
+	}
+	if target, err := req.URL.Parse(res.Header.Get("Location")); err != nil || !sameOrigin(target, req.URL) {
+		return false
+	}
+	if res.Body != nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
 		_ = res.Body.Close()
 	}
 	return true
+}
+
+// crossOriginRedirect returns the error for a redirect to another origin, nil for any other
+// response. It is permanent (runner.Permanent): the same request is redirected the same way
+// again, so only a person can fix it (a wrong Graph URL, a proxy rewriting traffic); the next
+// periodic sync tries again anyway.
+func (s *Source) crossOriginRedirect(op string, res *http.Response) error {
+	loc := res.Header.Get("Location")
+	if loc == "" || res.Request == nil {
+		return nil
+	}
+	target, err := res.Request.URL.Parse(loc)
+	if err == nil && sameOrigin(target, res.Request.URL) {
+		return nil
+	}
+	where := "an unreadable location"
+	if err == nil {
+		where = inert.Line(clip(target.Scheme+"://"+target.Host, 100))
+	}
+	e := s.statusError(op, res, nil)
+	e.RedirectedTo = where
+	return runner.Permanent(e)
 }
 
 // claimsChallengeGuard drops the WWW-Authenticate header of a 401 whose claims parameter
@@ -129,10 +156,11 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	return k, err
 }
 
-// fetch sends ri through the request adapter and parses a successful JSON body with factory.
-// The response goes to our handler rather than kiota's so that every failure keeps its status,
-// Graph's error code and the Retry-After, whatever the body looks like.
-func (s *Source) fetch(ctx context.Context, op string, ri *abs.RequestInformation, factory absser.ParsableFactory) (absser.Parsable, error) {
+// fetch sends ri through the request adapter and reads a successful JSON page of kind, which
+// may add at most room appointments. The response goes to our handler rather than kiota's so
+// that every failure keeps its status, Graph's error code and the Retry-After, whatever the
+// body looks like.
+func (s *Source) fetch(ctx context.Context, op string, ri *abs.RequestInformation, kind pageKind, room int) (*pageResult, error) {
 	ri.Headers.TryAdd("Accept", "application/json")
 	ri.Headers.Add("Prefer", `outlook.timezone="UTC"`)
 	ri.Headers.Add("Prefer", fmt.Sprintf("odata.maxpagesize=%d", s.pageSize))
@@ -144,105 +172,60 @@ func (s *Source) fetch(ctx context.Context, op string, ri *abs.RequestInformatio
 		if !ok || res == nil {
 			return nil, fmt.Errorf("graph: %s: no HTTP response", op)
 		}
-		return s.handle(op, res, factory)
+		page, err := s.handle(op, res, kind, room)
+		if page == nil {
+			return nil, err // a typed nil would reach kiota as a non-nil Parsable
+		}
+		return page, err
 	})
 	ri.AddRequestOptions([]abs.RequestOption{handler})
-	v, err := s.adapter.Send(ctx, ri, factory, nil)
+	v, err := s.adapter.Send(ctx, ri, func(absser.ParseNode) (absser.Parsable, error) { return &pageResult{}, nil }, nil)
 	if err != nil && !handled {
 		// The request never got a response: a transport failure (connection refused or reset,
 		// timeout, the context ending) keeps its type in the chain for the runner; *url.Error
 		// names the URL but never a header.
 		return nil, fmt.Errorf("graph: %s: %w", op, err)
 	}
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	page, ok := v.(*pageResult)
+	if !ok {
+		return nil, fmt.Errorf("graph: %s: no page was read", op)
+	}
+	return page, nil
 }
 
-// handle turns one response into a parsed page or an error.
-func (s *Source) handle(op string, res *http.Response, factory absser.ParsableFactory) (absser.Parsable, error) {
+// handle turns one response into a page read or an error.
+func (s *Source) handle(op string, res *http.Response, kind pageKind, room int) (*pageResult, error) {
 	defer res.Body.Close()
 	if res.StatusCode >= 300 && res.StatusCode < 400 {
-		// A redirect the RedirectHandler did not follow (too many, or no Location); it may
-		// have closed the body already, and the body of a redirect says nothing anyway.
+		// A redirect the RedirectHandler did not follow (to another origin, too many, or no
+		// Location); it may have closed the body already, and the body of a redirect says
+		// nothing anyway.
+		if err := s.crossOriginRedirect(op, res); err != nil {
+			return nil, err
+		}
 		return nil, s.statusError(op, res, nil)
 	}
-	body, err := readBody(res)
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		// The status and headers are what the runner needs (a 429's Retry-After, a 401 being
-		// permanent); a body cut short loses only Graph's error code.
+		// permanent); a body cut short loses only Graph's error code. Graph's error bodies are
+		// small: 64 KiB is plenty.
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 		return nil, s.statusError(op, res, body)
 	}
-	if err != nil {
-		// A connection dropped mid-body: io.ErrUnexpectedEOF or a net.Error, both retryable.
-		return nil, fmt.Errorf("graph: %s: reading the response: %w", op, err)
-	}
-	if len(body) > maxBody {
-		return nil, &PayloadError{Op: op, Status: res.StatusCode, Reason: fmt.Sprintf("the body is larger than %d MiB", maxBody>>20)}
-	}
 	if mt, _, err := mime.ParseMediaType(res.Header.Get("Content-Type")); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		head, _ := io.ReadAll(io.LimitReader(res.Body, 64))
 		return nil, &PayloadError{Op: op, Status: res.StatusCode,
-			Reason: fmt.Sprintf("content type is %q, not application/json (body starts %q)", res.Header.Get("Content-Type"), preview(body))}
+			Reason: fmt.Sprintf("content type is %q, not application/json (body starts %q)", inert.Line(res.Header.Get("Content-Type")), preview(head))}
 	}
-	return parsePage(op, res.StatusCode, body, factory)
-}
-
-// readBody reads at most maxBody+1 bytes of res's body, into a buffer sized from its
-// Content-Length when there is one (io.ReadAll would grow and copy a page several times).
-func readBody(res *http.Response) ([]byte, error) {
-	var buf bytes.Buffer
-	if n := res.ContentLength; n > 0 {
-		buf.Grow(int(min(n, maxBody) + bytes.MinRead))
-	}
-	_, err := buf.ReadFrom(io.LimitReader(res.Body, maxBody+1))
-	return buf.Bytes(), err
-}
-
-// parsePage parses a JSON page with a models factory, over the tree parseTree builds. kiota's
-// models report input of the wrong shape with plain errors (and, in corners, panics); both
-// become a PayloadError saying what was wrong.
-func parsePage(op string, status int, body []byte, factory absser.ParsableFactory) (v absser.Parsable, err error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, &PayloadError{Op: op, Status: status, Reason: "the body is empty"}
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			v, err = nil, &PayloadError{Op: op, Status: status, Reason: fmt.Sprintf("the JSON does not have Graph's shape (%v)", r)}
-		}
-	}()
-	if !json.Valid(body) {
-		return nil, &PayloadError{Op: op, Status: status, Reason: jsonProblem(body)}
-	}
-	node, err := parseTree(body)
-	if err != nil {
-		return nil, &PayloadError{Op: op, Status: status, Reason: "the JSON cannot be read", Err: err}
-	}
-	v, err = node.GetObjectValue(factory)
-	if err != nil {
-		return nil, &PayloadError{Op: op, Status: status, Reason: "the JSON does not have Graph's shape", Err: err}
-	}
-	if v == nil {
-		return nil, &PayloadError{Op: op, Status: status, Reason: "the JSON is not an object"}
-	}
-	return v, nil
-}
-
-// jsonProblem says how body fails to be JSON: cut short, or not JSON at all.
-func jsonProblem(body []byte) string {
-	var raw json.RawMessage
-	err := json.Unmarshal(body, &raw)
-	var se *json.SyntaxError
-	switch {
-	case err != nil && err.Error() == "unexpected end of JSON input":
-		return fmt.Sprintf("the JSON is cut short after %d bytes", len(body))
-	case errors.As(err, &se) && se.Offset <= 1:
-		return fmt.Sprintf("the body is not JSON (it starts %q)", preview(body))
-	case errors.As(err, &se):
-		return fmt.Sprintf("the JSON is malformed at byte %d: %s", se.Offset, se.Error())
-	}
-	return "the body is not valid JSON"
+	return decodePage(op, res.StatusCode, res.Body, kind, s.pageSize, room)
 }
 
 // statusError builds the Error for a non-2xx response from its headers and Graph's error body
 // ({"error": {"code", "message", "innerError": {"request-id"}}}), whatever else the body is.
+// Graph's text is untrusted: it is made inert here, where it enters caltray.
 func (s *Source) statusError(op string, res *http.Response, body []byte) *Error {
 	e := &Error{
 		Op:        op,
@@ -260,8 +243,8 @@ func (s *Source) statusError(op string, res *http.Response, body []byte) *Error 
 		} `json:"error"`
 	}
 	if json.Unmarshal(body, &payload) == nil {
-		e.Code = clip(printable(payload.Error.Code), 80)
-		e.Message = clip(printable(payload.Error.Message), 300)
+		e.Code = clip(inert.Line(payload.Error.Code), 80)
+		e.Message = clip(inert.Line(payload.Error.Message), 300)
 		if e.RequestID == "" {
 			e.RequestID = payload.Error.InnerError.RequestID
 		}
@@ -269,21 +252,11 @@ func (s *Source) statusError(op string, res *http.Response, body []byte) *Error 
 	if e.RequestID == "" {
 		e.RequestID = res.Header.Get("client-request-id")
 	}
-	e.RequestID = clip(printable(e.RequestID), 80)
+	e.RequestID = clip(inert.Line(e.RequestID), 80)
 	return e
 }
 
-// printable drops control characters, so a server's text cannot forge lines in a log.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// preview is the start of body for an error message.
+// preview is the start of body for an error message, made inert.
 func preview(body []byte) string {
-	return clip(printable(strings.TrimSpace(string(body[:min(len(body), 64)]))), 40)
+	return clip(inert.Line(string(body[:min(len(body), 64)])), 40)
 }

@@ -13,6 +13,21 @@ import (
 // clock formats a time of day as the menu shows it ("10:42").
 func clock(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") }
 
+// when formats a time as the menu shows it, with its date when it is not today ("10:42",
+// "Sat 28 Nov 00:51"): a retry time a day away must not read as today. runner.ClockTime is
+// the one helper for this, shared with the runner's errors.
+func when(t, now time.Time, loc *time.Location) string {
+	return runner.ClockTime(t.In(loc), now, "15:04")
+}
+
+// waitingForGraph reports whether a sync has run for calsync.SlowSync or more at now.
+func waitingForGraph(s calsync.Snapshot, now time.Time) bool {
+	return s.Syncing && !s.SyncStarted.IsZero() && now.Sub(s.SyncStarted) >= calsync.SlowSync
+}
+
+// waitingSuffix is what the health line adds while a sync is slow.
+const waitingSuffix = " — waiting for Microsoft Graph…"
+
 // IconState picks the tray icon for a snapshot. Sign-in problems come first, since no sync
 // can fix them; then the runner's health, with stale data counted as degraded.
 func IconState(s calsync.Snapshot) assets.State {
@@ -51,7 +66,12 @@ func HealthLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 	h := s.Health
 	retry := ""
 	if h.RetryAt != nil && h.RetryAt.After(now) {
-		retry = " — retrying " + clock(*h.RetryAt, loc)
+		retry = " — retrying " + when(*h.RetryAt, now, loc)
+	}
+	// A sync running for a while is the retry under way: say what it is waiting for.
+	waiting := waitingForGraph(s, now)
+	if waiting {
+		retry = waitingSuffix
 	}
 	switch {
 	case h.Throttled && (h.Status == runner.StatusDegraded || h.Status == runner.StatusDown):
@@ -64,14 +84,20 @@ func HealthLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 		return "Sync failing" + or(retry, " — retrying soon")
 	}
 	if s.LastSync.IsZero() {
-		if s.Syncing {
+		switch {
+		case waiting:
+			return "Syncing" + waitingSuffix
+		case s.Syncing:
 			return "Syncing…"
 		}
 		return "Not synced yet"
 	}
-	line := "Synced " + clock(s.LastSync, loc)
+	line := "Synced " + when(s.LastSync, now, loc)
 	if s.Stale {
 		line += " (out of date)"
+	}
+	if waiting {
+		line += waitingSuffix
 	}
 	return line
 }
@@ -130,6 +156,8 @@ func ErrorText(lastError string, timeout time.Duration) string {
 		return "Could not reach Microsoft Graph: check the network"
 	case has("connection reset", "eof", "broken pipe"):
 		return "The connection to Microsoft Graph broke off"
+	case has("too large to read"): // graph.ErrTooLarge
+		return "Microsoft Graph sent more than caltray can read (too many or too large meetings)"
 	case has("not json", "invalid character", "unexpected end of json", "content-type"):
 		return "Microsoft Graph sent an answer caltray could not read"
 	}
@@ -170,6 +198,9 @@ type Panel struct {
 	LastError   string // ErrorText of the last error
 	NextRetry   string // "10:47", "—"
 	Bars        []Bar  // the last syncs, oldest first
+	// Unreadable counts the meetings the last sync could not read ("2 meetings could not be
+	// read"); empty when there were none. Status ends with it too.
+	Unreadable string
 }
 
 // A Bar is one sync in the duration plot.
@@ -210,14 +241,14 @@ func HealthPanel(s calsync.Snapshot, now time.Time, loc *time.Location, timeout 
 	}
 	switch {
 	case h.LastSuccess != nil:
-		p.LastSuccess = clock(*h.LastSuccess, loc) + " (" + Ago(*h.LastSuccess, now) + ")"
+		p.LastSuccess = when(*h.LastSuccess, now, loc) + " (" + Ago(*h.LastSuccess, now) + ")"
 	case !s.LastSync.IsZero():
-		p.LastSuccess = clock(s.LastSync, loc) + " (" + Ago(s.LastSync, now) + ", from the cache)"
+		p.LastSuccess = when(s.LastSync, now, loc) + " (" + Ago(s.LastSync, now) + ", from the cache)"
 	default:
 		p.LastSuccess = "Never"
 	}
 	if h.RetryAt != nil && h.RetryAt.After(now) {
-		p.NextRetry = clock(*h.RetryAt, loc)
+		p.NextRetry = when(*h.RetryAt, now, loc)
 	}
 	recent := s.Recent
 	if len(recent) > MaxBars {
@@ -226,11 +257,21 @@ func HealthPanel(s calsync.Snapshot, now time.Time, loc *time.Location, timeout 
 	for _, r := range recent {
 		b := Bar{Duration: r.Duration, Failed: r.Err != ""}
 		if b.Failed {
-			b.Label = fmt.Sprintf("%s: failed after %s: %s", clock(r.At, loc), seconds(r.Duration), ErrorText(r.Err, timeout))
+			b.Label = fmt.Sprintf("%s: failed after %s: %s", when(r.At, now, loc), seconds(r.Duration), ErrorText(r.Err, timeout))
 		} else {
-			b.Label = fmt.Sprintf("%s: %s, %s", clock(r.At, loc), seconds(r.Duration), r.Kind)
+			b.Label = fmt.Sprintf("%s: %s, %s", when(r.At, now, loc), seconds(r.Duration), r.Kind)
 		}
 		p.Bars = append(p.Bars, b)
+	}
+	switch {
+	case s.Skipped == 1:
+		p.Unreadable = "1 meeting could not be read"
+	case s.Skipped > 1:
+		p.Unreadable = fmt.Sprintf("%d meetings could not be read", s.Skipped)
+	}
+	if p.Unreadable != "" {
+		// In Status too, which the panel already shows; the log names them by id.
+		p.Status += "; " + p.Unreadable
 	}
 	return p
 }

@@ -145,7 +145,7 @@ func Header(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 		}
 	}
 	if current != nil {
-		line := fmt.Sprintf("Now: %s, until %s", shorten(title(*current), titleLen), clock(current.End, loc))
+		line := fmt.Sprintf("Now: %s, until %s", shorten(title(*current), titleLen), when(current.End, now, loc))
 		// A meeting starting within a few minutes matters more than the rest of this one.
 		if next != nil && next.Start.Sub(now) <= 5*time.Minute {
 			line = fmt.Sprintf("%s in %s (now: %s)", shorten(title(*next), titleLen), minutes(next.Start.Sub(now)), shorten(title(*current), 20))
