@@ -16,7 +16,7 @@ import (
 	"caltray/runner"
 	calsync "caltray/sync"
 	"caltray/sync/auth"
-	"caltray/sync/graph"
+	"caltray/sync/origin"
 )
 
 // runAgenda is `caltray agenda`: one sync (or, with --serve, the loop) and the agenda printed.
@@ -28,7 +28,7 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&days, "days", "show `N` days after today, 0 for today only (default: the settings' window, 7)")
 	asJSON := fs.Bool("json", false, "print the agenda as JSON (the schema in DESIGN.md)")
 	var graphURL string
-	urlVar(fs, &graphURL, "graph-url", graph.DefaultBaseURL, "Microsoft Graph base `URL` (https; http only for loopback)")
+	urlVar(fs, &graphURL, "graph-url", origin.DefaultGraph, "Microsoft Graph base `URL` (https; http only for loopback)")
 	demo := fs.Bool("demo", false, "sync against a simulated Graph started in-process: no account, no network")
 	debug := fs.Bool("debug", false, "log debug lines too")
 	serve := fs.Bool("serve", false, "keep syncing every interval and print the agenda after each sync, until interrupted")
@@ -99,7 +99,7 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 	if *serve {
 		return serveAgenda(ctx, opts, *healthAddr, *asJSON, stdout, stderr, log)
 	}
-	stopWaiting := sayWhileWaiting(stderr, graphURL, *demo, 3*time.Second)
+	stopWaiting := sayWhileWaiting(stderr, graphURL, *demo, calsync.SlowSync)
 	snap, err := syncOnce(ctx, opts)
 	stopWaiting()
 	switch {

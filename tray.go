@@ -13,7 +13,7 @@ import (
 	calsync "caltray/sync"
 	"caltray/sync/auth"
 	"caltray/sync/fakegraph"
-	"caltray/sync/graph"
+	"caltray/sync/origin"
 	"caltray/ui"
 )
 
@@ -25,7 +25,7 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	demo := fs.Bool("demo", false, "run on a simulated Microsoft Graph, with a \"Simulate outage\" menu entry")
 	debug := fs.Bool("debug", false, "log debug lines too")
 	var graphURL string
-	urlVar(fs, &graphURL, "graph-url", graph.DefaultBaseURL, "Microsoft Graph base `URL` (https; http only for loopback)")
+	urlVar(fs, &graphURL, "graph-url", origin.DefaultGraph, "Microsoft Graph base `URL` (https; http only for loopback)")
 	healthAddr := fs.String("health-addr", "", "serve GET /health/async on this loopback `address`, e.g. 127.0.0.1:8765")
 	var authCfg auth.Config
 	auth.RegisterFlags(fs, &authCfg)

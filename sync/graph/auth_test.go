@@ -8,13 +8,15 @@ import (
 	"testing"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
+
+	"caltray/sync/origin"
 )
 
 func TestValidateBaseURL(t *testing.T) {
 	tests := []struct {
 		in, want, wantErr string
 	}{
-		{in: DefaultBaseURL, want: DefaultBaseURL},
+		{in: origin.DefaultGraph, want: origin.DefaultGraph},
 		{in: "https://graph.microsoft.us/v1.0/", want: "https://graph.microsoft.us/v1.0"},
 		{in: "http://127.0.0.1:8080/v1.0", want: "http://127.0.0.1:8080/v1.0"},
 		{in: "http://localhost:1234/v1.0", want: "http://localhost:1234/v1.0"},
@@ -96,10 +98,10 @@ func TestStaticTokenOnlyToConfiguredOrigin(t *testing.T) {
 
 func TestStaticTokenErrors(t *testing.T) {
 	tests := []struct{ token, base, want string }{
-		{"", DefaultBaseURL, "CALTRAY_ACCESS_TOKEN"},
-		{"Bearer   ", DefaultBaseURL, "empty"},
-		{"abc\r\nX-Evil: 1" + testToken, DefaultBaseURL, "control characters"},
-		{"abc def", DefaultBaseURL, "spaces"},
+		{"", origin.DefaultGraph, "CALTRAY_ACCESS_TOKEN"},
+		{"Bearer   ", origin.DefaultGraph, "empty"},
+		{"abc\r\nX-Evil: 1" + testToken, origin.DefaultGraph, "control characters"},
+		{"abc def", origin.DefaultGraph, "spaces"},
 		{testToken, "http://graph.microsoft.com/v1.0", "plain http"},
 	}
 	for _, tt := range tests {

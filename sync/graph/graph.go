@@ -27,6 +27,7 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 
 	calsync "caltray/sync"
+	"caltray/sync/origin"
 )
 
 // Page sizes: Graph's default calendarView page is 10 events, far too many round trips for an
@@ -46,7 +47,7 @@ type Clock interface{ Now() time.Time }
 
 // Options configure a Source.
 type Options struct {
-	// BaseURL is the Graph endpoint, DefaultBaseURL if empty; see ValidateBaseURL.
+	// BaseURL is the Graph endpoint, origin.DefaultGraph if empty; see ValidateBaseURL.
 	BaseURL string
 	// Auth signs each request: StaticToken for CALTRAY_ACCESS_TOKEN, or kiota's Azure identity
 	// provider after sign-in. It must attach tokens only to BaseURL's host. Required.
@@ -81,7 +82,7 @@ var (
 // New returns a Source for opts, or an error saying which option is wrong.
 func New(opts Options) (*Source, error) {
 	if opts.BaseURL == "" {
-		opts.BaseURL = DefaultBaseURL
+		opts.BaseURL = origin.DefaultGraph
 	}
 	base, err := ValidateBaseURL(opts.BaseURL)
 	if err != nil {
@@ -302,7 +303,7 @@ func (s *Source) parseLink(raw string) (*url.URL, error) {
 	if err != nil || !u.IsAbs() {
 		return nil, fmt.Errorf("%q is not an absolute URL", clip(raw, 80))
 	}
-	if !sameOrigin(u, s.base) || !strings.HasPrefix(u.Path, s.base.Path+"/") {
+	if !origin.Same(u, s.base) || !strings.HasPrefix(u.Path, s.base.Path+"/") {
 		return nil, fmt.Errorf("link to %s://%s%s is outside the Graph URL %s; refusing to follow it", u.Scheme, u.Host, clip(u.Path, 40), s.base)
 	}
 	return u, nil

@@ -15,6 +15,7 @@ import (
 
 	"caltray/runner"
 	calsync "caltray/sync"
+	"caltray/sync/origin"
 )
 
 // recorder is an httptest handler that records requests and answers from a script.
@@ -380,7 +381,7 @@ func TestTooManyRedirects(t *testing.T) {
 }
 
 func TestNewValidation(t *testing.T) {
-	auth, _ := StaticToken(testToken, DefaultBaseURL)
+	auth, _ := StaticToken(testToken, origin.DefaultGraph)
 	tests := []struct {
 		name string
 		opts Options
@@ -398,7 +399,7 @@ func TestNewValidation(t *testing.T) {
 		}
 	}
 	s, err := New(Options{Auth: auth})
-	if err != nil || s.base.String() != DefaultBaseURL || s.pageSize != DefaultPageSize {
+	if err != nil || s.base.String() != origin.DefaultGraph || s.pageSize != DefaultPageSize {
 		t.Fatalf("defaults: %v %+v", err, s)
 	}
 }

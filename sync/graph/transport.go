@@ -19,6 +19,7 @@ import (
 
 	"caltray/runner"
 	"caltray/sync/inert"
+	"caltray/sync/origin"
 )
 
 // newHTTPClient builds the client under the request adapter: kiota's middleware chain minus its
@@ -59,7 +60,7 @@ func followRedirect(req *http.Request, res *http.Response) bool {
 	if res == nil || res.StatusCode < 300 || res.StatusCode >= 400 || res.Header.Get("Location") == "" {
 		return true // not a redirect: the handler passes it on
 	}
-	if target, err := req.URL.Parse(res.Header.Get("Location")); err != nil || !sameOrigin(target, req.URL) {
+	if target, err := req.URL.Parse(res.Header.Get("Location")); err != nil || !origin.Same(target, req.URL) {
 		return false
 	}
 	if res.Body != nil {
@@ -79,7 +80,7 @@ func (s *Source) crossOriginRedirect(op string, res *http.Response) error {
 		return nil
 	}
 	target, err := res.Request.URL.Parse(loc)
-	if err == nil && sameOrigin(target, res.Request.URL) {
+	if err == nil && origin.Same(target, res.Request.URL) {
 		return nil
 	}
 	where := "an unreadable location"
