@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"caltray/runner"
 	calsync "caltray/sync"
 	"caltray/sync/auth"
 	"caltray/sync/origin"
@@ -67,6 +66,11 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	rc, err := runnerConfig()
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray agenda: %v\n", err)
+		return exitUsage
+	}
 	token := os.Getenv(tokenEnv)
 
 	log, cacheDir, closeLog := openLog(stderr, *debug, token)
@@ -76,7 +80,7 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := loopOptions{
-		Days: days.value(), GraphURL: graphURL, Demo: *demo, Token: token,
+		Runner: rc, Days: days.value(), GraphURL: graphURL, Demo: *demo, Token: token,
 		CacheDir: cacheDir, Settings: settings, Logger: log,
 	}
 	if token == "" && !*demo {
@@ -99,7 +103,7 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 	if *serve {
 		return serveAgenda(ctx, opts, *healthAddr, *asJSON, stdout, stderr, log)
 	}
-	stopWaiting := sayWhileWaiting(stderr, graphURL, *demo, calsync.SlowSync)
+	stopWaiting := sayWhileWaiting(stderr, graphURL, *demo, calsync.SlowSync, rc.AttemptTimeout)
 	snap, err := syncOnce(ctx, opts)
 	stopWaiting()
 	switch {
@@ -204,7 +208,7 @@ func narrowDays(s calsync.Snapshot, days int, loc *time.Location) calsync.Snapsh
 // sayWhileWaiting tells a person at a terminal what a slow sync is waiting for: a line on
 // stderr after `after`, and every 15 s after that, until the returned stop is called. Nothing
 // is printed when stderr is not a terminal: scripts read stderr as errors.
-func sayWhileWaiting(stderr io.Writer, graphURL string, demo bool, after time.Duration) (stop func()) {
+func sayWhileWaiting(stderr io.Writer, graphURL string, demo bool, after, attemptTimeout time.Duration) (stop func()) {
 	if !isTerminal(stderr) {
 		return func() {}
 	}
@@ -214,11 +218,11 @@ func sayWhileWaiting(stderr io.Writer, graphURL string, demo bool, after time.Du
 	} else if u, err := url.Parse(graphURL); err == nil && u.Host != "" && u.Host != "graph.microsoft.com" {
 		what = "Microsoft Graph at " + u.Host
 	}
-	return waitNotice(stderr, what, after, 15*time.Second)
+	return waitNotice(stderr, what, after, 15*time.Second, attemptTimeout)
 }
 
 // waitNotice writes "waiting for what" to w after `after` and then every `every`, until stop.
-func waitNotice(w io.Writer, what string, after, every time.Duration) (stop func()) {
+func waitNotice(w io.Writer, what string, after, every, attemptTimeout time.Duration) (stop func()) {
 	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
@@ -231,7 +235,7 @@ func waitNotice(w io.Writer, what string, after, every time.Duration) (stop func
 				return
 			case <-t.C:
 				fmt.Fprintf(w, "caltray agenda: waiting for %s (%s so far; each try may take up to %s, and a failed one is tried again; Ctrl-C stops)\n",
-					what, time.Since(start).Round(time.Second), runner.DefaultConfig().AttemptTimeout)
+					what, time.Since(start).Round(time.Second), attemptTimeout)
 				t.Reset(every)
 			}
 		}

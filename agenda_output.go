@@ -10,16 +10,15 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"caltray/runner"
 	calsync "caltray/sync"
 	"caltray/sync/inert"
 )
 
 // agendaOutput is the JSON object `caltray agenda --json` prints; its shape is a contract.
 type agendaOutput struct {
-	GeneratedAt time.Time     `json:"generated_at"`
-	Health      runner.Health `json:"health"`
-	Events      []agendaEvent `json:"events"`
+	GeneratedAt time.Time      `json:"generated_at"`
+	Health      calsync.Health `json:"health"`
+	Events      []agendaEvent  `json:"events"`
 }
 
 // agendaEvent is one appointment in agendaOutput. Start and End are RFC 3339 with the viewer's offset;
@@ -41,14 +40,7 @@ type agendaEvent struct {
 
 // newAgendaOutput builds the JSON object for a snapshot, read in loc, generated at now.
 func newAgendaOutput(s calsync.Snapshot, now time.Time, loc *time.Location) agendaOutput {
-	h := s.Health
-	h.Stale = s.Stale
-	if h.LastSuccess == nil && !s.LastSync.IsZero() {
-		// This process has had no good sync yet (offline, or failing since it started): the
-		// last good one is the cache's.
-		last := s.LastSync
-		h.LastSuccess = &last
-	}
+	h := s.Health // the loop's one health: staleness and last_success (the cache's if need be) included
 	out := agendaOutput{GeneratedAt: now.UTC().Truncate(time.Second), Health: h, Events: make([]agendaEvent, 0, len(s.Appointments))}
 	for _, a := range s.Appointments {
 		out.Events = append(out.Events, agendaEvent{
@@ -98,7 +90,7 @@ func encodeJSON(w io.Writer, v any, indent string) error {
 // first when the agenda is stale.
 func writeTable(w io.Writer, s calsync.Snapshot, loc *time.Location) error {
 	var b strings.Builder
-	if s.Stale {
+	if s.Health.Stale {
 		when := "never"
 		if !s.LastSync.IsZero() {
 			when = s.LastSync.In(loc).Format("Mon 2 Jan 15:04")

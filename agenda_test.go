@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"caltray/sync/fakegraph"
 )
@@ -25,7 +26,7 @@ func TestUsageErrorsComeFirst(t *testing.T) {
 		{[]string{"whoami", "--graph-url", ""}, "is empty"},
 		{[]string{"signin", "--authority", "https://login.microsoftonline.com/ x"}, "U+0020"},
 		{[]string{"signout", "--graph-url", "\t"}, "is empty"},
-		{[]string{"agenda", "--serve", "--health-addr", "0.0.0.0:8765"}, "every interface"},
+		{[]string{"agenda", "--serve", "--health-addr", ":8765"}, "every interface"},
 		{[]string{"--health-addr", "192.0.2.1:8765"}, "not a loopback address"},
 	}
 	for _, tt := range tests {
@@ -81,5 +82,44 @@ func TestAgendaDaysNeverNarrowsTheCache(t *testing.T) {
 	}
 	if offline.Health.LastSuccess == nil || offline.Health.LastSuccess.Before(today.GeneratedAt.Add(-2e9)) {
 		t.Fatalf("offline: last_success = %v, want the cache's last good sync (about %v)", offline.Health.LastSuccess, today.GeneratedAt)
+	}
+}
+
+// The health's last_error_kind, end to end through the built binary, the real Graph source and
+// the simulated Graph: a program can switch on it. A sign-in needed is not healthy.
+func TestAgendaJSONErrorKinds(t *testing.T) {
+	fake, env := startFake(t, false, fakegraph.Options{})
+	h := newHome(t, env...)
+	h.run("agenda", "--json", "--graph-url", fake.URL())
+	if o := decode(t, h.stdout); h.code != exitOK || !o.Health.Healthy || o.Health.LastErrorKind != "" {
+		t.Fatalf("first run: exit %d, health %+v", h.code, o.Health)
+	}
+	tests := []struct {
+		fault   fakegraph.FaultKind
+		env     []string
+		code    int
+		kind    string
+		status  string
+		healthy bool
+	}{
+		{fakegraph.Unavailable, nil, exitSync, "server", "degraded", false},
+		{fakegraph.NotJSON, nil, exitSync, "unreadable", "degraded", false},
+		{fakegraph.Throttled, nil, exitSync, "throttled", "degraded", false},
+		{fakegraph.None, []string{"CALTRAY_ACCESS_TOKEN=not-the-fakes-token"}, exitSignIn, "signin", "degraded", false},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.fault)+strings.Join(tt.env, ""), func(t *testing.T) {
+			// A Retry-After beyond the runner's budget fails at once instead of waiting it out.
+			if err := fake.SetOutage(fakegraph.Fault{Kind: tt.fault, RetryAfter: time.Hour}); err != nil {
+				t.Fatal(err)
+			}
+			h.env = append(h.env[:len(h.env):len(h.env)], tt.env...)
+			defer func() { h.env = h.env[:len(h.env)-len(tt.env)] }()
+			h.run("agenda", "--json", "--graph-url", fake.URL())
+			o := decode(t, h.stdout)
+			if h.code != tt.code || o.Health.LastErrorKind != tt.kind || o.Health.Status != tt.status || o.Health.Healthy != tt.healthy || !o.Health.Stale {
+				t.Fatalf("exit %d, health %+v; want exit %d, kind %q, %s, healthy %v, stale\n%s", h.code, o.Health, tt.code, tt.kind, tt.status, tt.healthy, h.stderr)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -51,6 +52,9 @@ const tokenEnv = "CALTRAY_ACCESS_TOKEN"
 
 // loopOptions configure the loop newLoop builds.
 type loopOptions struct {
+	// Runner is the runner's configuration (runnerConfig): built once per command, so that
+	// what the UI says of it (the attempt timeout) is what the runner does.
+	Runner   runner.Config
 	Days     int    // days after today to print: the synced window is at least this wide; negative: the settings' window
 	GraphURL string // Graph base URL (the --graph-url flag); never empty
 	// Demo syncs against the simulated Graph started in-process instead of GraphURL, with its
@@ -140,7 +144,7 @@ func newLoop(o loopOptions) (loop *calsync.Loop, close func(), err error) {
 	if err != nil {
 		return nil, nil, fail(errUsage, err)
 	}
-	rc := runner.DefaultConfig()
+	rc := o.Runner
 	rc.Logger = o.Logger
 	rc.Classify = calsync.Classify
 	r, err := runner.New(rc)
@@ -217,4 +221,17 @@ func loadSettings(log *slog.Logger) calsync.Settings {
 		log.Warn(err.Error())
 	}
 	return s
+}
+
+// runnerConfig is the runner's configuration for Graph calls, with the kill switch read from
+// the environment (CALTRAY_RUNNER, docs/DESIGN.md): here, in main, and only here. A value other
+// than on, off or empty is a usage error, so a typo cannot silently change behaviour.
+func runnerConfig() (runner.Config, error) {
+	rc := runner.DefaultConfig()
+	bypass, err := runner.ParseKillSwitch(os.Getenv(runner.KillSwitchEnv))
+	if err != nil {
+		return rc, err
+	}
+	rc.Bypass = bypass
+	return rc, nil
 }

@@ -17,7 +17,7 @@ import (
 	gosync "sync"
 	"time"
 
-	"caltray/runner"
+	calsync "caltray/sync"
 	"caltray/sync/origin"
 )
 
@@ -47,7 +47,7 @@ func checkEndpointAddr(addr string) error {
 // endpointHandler serves GET /health/async with the JSON of get(), and HEAD with the same status and
 // headers (Content-Length included) and no body; other paths get 404, other methods 405. Requests naming a host other than a loopback one (a DNS-rebinding web page)
 // get 421, so no remote page can read the endpoint through the user's browser.
-func endpointHandler(get func() runner.Health) http.Handler {
+func endpointHandler(get func() calsync.Health) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {
@@ -128,13 +128,13 @@ func (o endpointOptions) withDefaults() endpointOptions {
 }
 
 // startEndpoint is startEndpointWith with defaultEndpointOptions.
-func startEndpoint(addr string, get func() runner.Health, log *slog.Logger) (*endpoint, error) {
+func startEndpoint(addr string, get func() calsync.Health, log *slog.Logger) (*endpoint, error) {
 	return startEndpointWith(addr, get, log, defaultEndpointOptions())
 }
 
 // startEndpointWith checks addr (see checkEndpointAddr), listens on it, and serves endpointHandler(get) until Close,
 // within the limits of o. log receives serving errors; nil means slog.Default().
-func startEndpointWith(addr string, get func() runner.Health, log *slog.Logger, o endpointOptions) (*endpoint, error) {
+func startEndpointWith(addr string, get func() calsync.Health, log *slog.Logger, o endpointOptions) (*endpoint, error) {
 	o = o.withDefaults()
 	if err := checkEndpointAddr(addr); err != nil {
 		return nil, err

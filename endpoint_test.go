@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"caltray/runner"
+	calsync "caltray/sync"
 )
 
 func TestCheckAddr(t *testing.T) {
@@ -44,10 +45,10 @@ func TestCheckAddr(t *testing.T) {
 	}
 }
 
-func sampleHealth() runner.Health {
+func sampleHealth() calsync.Health {
 	ls := time.Date(2026, 11, 27, 8, 55, 0, 0, time.UTC)
-	return runner.Health{Healthy: true, Status: runner.StatusOperational, Breaker: "closed", LastSuccess: &ls,
-		Stale: true, Timestamp: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), Throttled: true}
+	return calsync.Health{Healthy: true, Status: runner.StatusOperational, Breaker: "closed", LastSuccess: &ls,
+		Stale: true, Timestamp: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), LastErrorKind: runner.KindThrottled}
 }
 
 func TestEndpoint(t *testing.T) {
@@ -95,7 +96,7 @@ func TestEndpoint(t *testing.T) {
 			}
 			want := map[string]any{"healthy": true, "status": "operational", "breaker": "closed",
 				"consecutive_failures": float64(0), "last_success": "2026-11-27T08:55:00Z", "last_error": "",
-				"retry_at": nil, "stale": true, "timestamp": "2026-11-27T09:00:00Z"}
+				"last_error_kind": "throttled", "retry_at": nil, "stale": true, "timestamp": "2026-11-27T09:00:00Z"}
 			if len(got) != len(want) {
 				t.Errorf("fields %v, want exactly %v", got, want)
 			}

@@ -181,6 +181,7 @@ type output struct {
 		ConsecutiveFailures int        `json:"consecutive_failures"`
 		LastSuccess         *time.Time `json:"last_success"`
 		LastError           string     `json:"last_error"`
+		LastErrorKind       string     `json:"last_error_kind"`
 		RetryAt             *time.Time `json:"retry_at"`
 		Stale               bool       `json:"stale"`
 		Timestamp           time.Time  `json:"timestamp"`
@@ -541,7 +542,7 @@ func TestAgendaServeWithHealthEndpoint(t *testing.T) {
 		res.Body.Close()
 		time.Sleep(10 * time.Millisecond)
 	}
-	if health["status"] != "operational" || health["breaker"] != "closed" || health["last_success"] == nil || len(health) != 9 {
+	if health["status"] != "operational" || health["breaker"] != "closed" || health["last_success"] == nil || health["last_error_kind"] != "" || len(health) != 10 {
 		t.Errorf("health = %v", health)
 	}
 	for _, probe := range []struct {

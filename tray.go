@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"caltray/runner"
 	calsync "caltray/sync"
 	"caltray/sync/auth"
 	"caltray/sync/fakegraph"
@@ -38,6 +37,11 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	rc, err := runnerConfig()
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return exitUsage
+	}
 	token := os.Getenv(tokenEnv)
 	log, cacheDir, closeLog := openLog(stderr, *debug, token)
 	defer closeLog()
@@ -48,10 +52,10 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	opts := loopOptions{Days: -1, GraphURL: graphURL, Demo: *demo, Token: token,
+	opts := loopOptions{Runner: rc, Days: -1, GraphURL: graphURL, Demo: *demo, Token: token,
 		CacheDir: cacheDir, Settings: settings, Logger: log}
 	uiOpts := ui.Options{Settings: settings, SettingsPath: settingsPath,
-		AttemptTimeout: runner.DefaultConfig().AttemptTimeout, Version: version, Log: log}
+		AttemptTimeout: rc.AttemptTimeout, Version: version, Log: log}
 	switch {
 	case *demo:
 		fake, err := fakegraph.New(fakegraph.Options{})

@@ -13,8 +13,8 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +38,7 @@ type Config struct {
 	OpenTimeout      time.Duration // how long the breaker stays open before it lets a probe through
 
 	// Bypass is the kill switch: one attempt per call, no retry, no breaker, still timed and
-	// recorded. CALTRAY_RUNNER=off in the environment sets it too (see New).
+	// recorded. main sets it from CALTRAY_RUNNER (ParseKillSwitch).
 	Bypass bool
 
 	Classify Classifier     // nil means DefaultClassify
@@ -63,6 +63,18 @@ func DefaultConfig() Config {
 
 // KillSwitchEnv is the environment variable that turns the runner off ("off") or on ("on", or unset).
 const KillSwitchEnv = "CALTRAY_RUNNER"
+
+// ParseKillSwitch reads the kill switch's value (KillSwitchEnv): "off" bypasses the runner, "on"
+// or empty does not, and anything else is an error, so a typo cannot silently change behaviour.
+func ParseKillSwitch(v string) (bypass bool, err error) {
+	switch v {
+	case "", "on":
+		return false, nil
+	case "off":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s=%q: want \"on\" or \"off\"", KillSwitchEnv, v)
+}
 
 func (c Config) validate() error {
 	var errs []error
@@ -108,24 +120,13 @@ type Runner struct {
 	failures    int // consecutive calls that failed with a retryable error
 	lastSuccess time.Time
 	lastError   string
+	lastKind    Kind
 	retryAt     time.Time // when the service said, or the breaker decided, to try again
-	throttled   bool      // the last call ended throttled
-	published   healthKey // what subscribers last saw
-	subs        map[chan Health]struct{}
 	ops         map[string]*opStats
 }
 
 // New returns a Runner for cfg. Settings out of range are rejected with an error naming them.
-// The environment variable CALTRAY_RUNNER=off turns the kill switch on; any value other than
-// "on", "off" or empty is an error, so a typo cannot silently change behaviour.
 func New(cfg Config) (*Runner, error) {
-	switch v := os.Getenv(KillSwitchEnv); v {
-	case "", "on":
-	case "off":
-		cfg.Bypass = true
-	default:
-		return nil, fmt.Errorf("runner: %s=%q: want \"on\" or \"off\"", KillSwitchEnv, v)
-	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -135,7 +136,6 @@ func New(cfg Config) (*Runner, error) {
 		clock:    cfg.Clock,
 		rand:     cfg.Rand,
 		log:      cfg.Logger,
-		subs:     make(map[chan Health]struct{}),
 		ops:      make(map[string]*opStats),
 	}
 	if r.classify == nil {
@@ -161,7 +161,6 @@ func New(cfg Config) (*Runner, error) {
 			r.onBreakerChange(from, to)
 		},
 	})
-	r.published = r.healthKeyLocked(r.clock.Now())
 	return r, nil
 }
 
@@ -180,7 +179,6 @@ func (r *Runner) onBreakerChange(from, to gobreaker.State) {
 		r.retryAt = now.Add(r.cfg.OpenTimeout)
 		r.openUntil.Store(r.retryAt.UnixNano())
 	}
-	r.publishLocked(now)
 	r.mu.Unlock()
 	r.log.Info("circuit breaker state changed", "from", from.String(), "to", to.String())
 }
@@ -190,6 +188,7 @@ func (r *Runner) onBreakerChange(from, to gobreaker.State) {
 type Error struct {
 	Op       string
 	Class    Class
+	Kind     Kind
 	Attempts int       // attempts made; 0 when the breaker rejected the call
 	RetryAt  time.Time // when trying again may succeed (breaker, Retry-After); zero if unknown
 	// Now is when the error was made: RetryAt is written with its date when it falls on
@@ -317,7 +316,8 @@ func retry[T any](ctx context.Context, r *Runner, name string, start time.Time, 
 // failure wraps a failed attempt's error with its class and, if the error carries a
 // Retry-After, the time it names.
 func (r *Runner) failure(ctx context.Context, name string, attempts int, now time.Time, err error) *Error {
-	e := &Error{Op: name, Class: r.classOf(ctx, err), Attempts: attempts, Now: now, Err: err}
+	class, kind := r.classOf(ctx, err)
+	e := &Error{Op: name, Class: class, Kind: kind, Attempts: attempts, Now: now, Err: err}
 	if e.Class == ClassRetryable || e.Class == ClassThrottled {
 		if ra := retryAfter(err); ra > 0 {
 			e.RetryAt = now.Add(ra)
@@ -353,9 +353,9 @@ func attempt[T any](ctx context.Context, r *Runner, now, deadline time.Time, op 
 }
 
 // classOf classifies an attempt's error: the caller's cancellation first, whatever op said.
-func (r *Runner) classOf(ctx context.Context, err error) Class {
+func (r *Runner) classOf(ctx context.Context, err error) (Class, Kind) {
 	if ctx.Err() != nil {
-		return ClassCanceled
+		return ClassCanceled, KindOther
 	}
 	return r.classify(err)
 }
@@ -399,15 +399,19 @@ func (r *Runner) admit(name string, now time.Time) error {
 	return nil
 }
 
+// reject turns a call away while the breaker is open. The rejection is the last call's error
+// (kind breaker_open) but not a failure: the breaker counts what the service did, not this.
 func (r *Runner) reject(name string, now, retryAt time.Time, why string) error {
-	r.mu.Lock()
-	r.stats(name).rejected++
-	r.mu.Unlock()
 	err := ErrOpen
 	if why != "" {
 		err = fmt.Errorf("%w (%s)", ErrOpen, why)
 	}
-	return &Error{Op: name, Class: ClassRetryable, RetryAt: retryAt, Now: now, Err: err}
+	e := &Error{Op: name, Class: ClassRetryable, Kind: KindBreakerOpen, RetryAt: retryAt, Now: now, Err: err}
+	r.mu.Lock()
+	r.stats(name).rejected++
+	r.lastError, r.lastKind = strings.TrimPrefix(e.Error(), name+": "), KindBreakerOpen
+	r.mu.Unlock()
+	return e
 }
 
 // recordAttempt records the duration of an attempt that is followed by another.
@@ -417,8 +421,7 @@ func (r *Runner) recordAttempt(name string, d time.Duration) {
 	r.mu.Unlock()
 }
 
-// finish records a call's outcome in the metrics and the health, and tells subscribers if the
-// health changed. e is nil on success.
+// finish records a call's outcome in the metrics and the state. e is nil on success.
 // lastAttempt is the duration of the call's last attempt; earlier ones went to recordAttempt.
 func (r *Runner) finish(name string, start, end time.Time, attempts int, lastAttempt time.Duration, e *Error) {
 	r.mu.Lock()
@@ -431,29 +434,20 @@ func (r *Runner) finish(name string, start, end time.Time, attempts int, lastAtt
 	case e == nil:
 		s.successes++
 		r.lastSuccess = end
-		// A success after successes changes nothing subscribers see (breaker transitions are
-		// published by onBreakerChange): skip building and comparing the health.
-		clean := r.failures == 0 && r.lastError == "" && !r.throttled && r.retryAt.IsZero()
 		r.failures = 0
-		r.lastError = ""
+		r.lastError, r.lastKind = "", KindNone
 		r.retryAt = time.Time{}
-		r.throttled = false
-		if !clean {
-			r.publishLocked(end)
-		}
 	case e.Class == ClassCanceled:
 		s.failures[ClassCanceled]++ // the caller's choice says nothing about the service
 	default:
 		s.failures[e.Class]++
-		r.lastError = e.Err.Error()
-		r.throttled = e.Class == ClassThrottled
+		r.lastError, r.lastKind = e.Err.Error(), e.Kind
 		if e.Class == ClassRetryable {
 			r.failures++ // the calls the breaker counts (or would, were it not bypassed)
 		}
 		if !e.RetryAt.IsZero() && e.RetryAt.After(r.retryAt) {
 			r.retryAt = e.RetryAt
 		}
-		r.publishLocked(end)
 	}
 	r.mu.Unlock()
 

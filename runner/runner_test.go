@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -225,7 +227,7 @@ func TestRetryAfterHonouredExactly(t *testing.T) {
 	if got := next.Sub(clk.Now()); got != 7*time.Second {
 		t.Fatalf("wait = %v, want exactly the Retry-After of 7s", got)
 	}
-	if h := r.Health(); h.Status != runner.StatusOperational {
+	if h := r.State(); h.Status != runner.StatusOperational {
 		t.Errorf("health during the retry = %s", h.Status)
 	}
 	clk.Advance(7*time.Second - time.Nanosecond)
@@ -256,8 +258,8 @@ func TestRetryAfterBeyondBudgetFailsAtOnce(t *testing.T) {
 	if clk.Pending() != 0 || !clk.Now().Equal(t0) {
 		t.Fatal("the runner waited although the Retry-After exceeded the budget")
 	}
-	h := r.Health()
-	if h.Status != runner.StatusDegraded || !h.Throttled || h.RetryAt == nil || !h.RetryAt.Equal(re.RetryAt) || h.Breaker != "closed" {
+	h := r.State()
+	if h.Status != runner.StatusDegraded || h.LastErrorKind != runner.KindThrottled || !h.RetryAt.Equal(re.RetryAt) || h.Breaker != "closed" {
 		t.Fatalf("health = %+v; want degraded, throttled, retry_at +5m, breaker closed", h)
 	}
 }
@@ -266,32 +268,42 @@ func TestClassification(t *testing.T) {
 	tests := []struct {
 		err      error
 		class    runner.Class
+		kind     runner.Kind
 		attempts int
 	}{
-		{&httpErr{status: 400}, runner.ClassPermanent, 1},
-		{&httpErr{status: 401}, runner.ClassPermanent, 1},
-		{&httpErr{status: 404}, runner.ClassPermanent, 1},
-		{runner.Permanent(errors.New("subject too long")), runner.ClassPermanent, 1},
-		{&httpErr{status: 408}, runner.ClassRetryable, 3},
-		{&httpErr{status: 500}, runner.ClassRetryable, 3},
-		{&httpErr{status: 502}, runner.ClassRetryable, 3},
-		{&httpErr{status: 503}, runner.ClassRetryable, 3},
-		{&httpErr{status: 504}, runner.ClassRetryable, 3},
-		{&httpErr{status: 429}, runner.ClassThrottled, 3},
-		{fmt.Errorf("read body: %w", io.ErrUnexpectedEOF), runner.ClassRetryable, 3},
-		{context.DeadlineExceeded, runner.ClassRetryable, 3},
+		{&httpErr{status: 400}, runner.ClassPermanent, runner.KindRefused, 1},
+		{&httpErr{status: 401}, runner.ClassPermanent, runner.KindSignIn, 1},
+		{&httpErr{status: 404}, runner.ClassPermanent, runner.KindRefused, 1},
+		{&httpErr{status: 307}, runner.ClassPermanent, runner.KindRefused, 1},
+		{runner.Permanent(errors.New("subject too long")), runner.ClassPermanent, runner.KindOther, 1},
+		{runner.Permanent(&httpErr{status: 503}), runner.ClassPermanent, runner.KindServer, 1},
+		{&httpErr{status: 408}, runner.ClassRetryable, runner.KindTimeout, 3},
+		{&httpErr{status: 500}, runner.ClassRetryable, runner.KindServer, 3},
+		{&httpErr{status: 502}, runner.ClassRetryable, runner.KindServer, 3},
+		{&httpErr{status: 503}, runner.ClassRetryable, runner.KindServer, 3},
+		{&httpErr{status: 504}, runner.ClassRetryable, runner.KindServer, 3},
+		{&httpErr{status: 505}, runner.ClassPermanent, runner.KindServer, 1},
+		{&httpErr{status: 429}, runner.ClassThrottled, runner.KindThrottled, 3},
+		{fmt.Errorf("read body: %w", io.ErrUnexpectedEOF), runner.ClassRetryable, runner.KindNetwork, 3},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, runner.ClassRetryable, runner.KindNetwork, 3},
+		{fmt.Errorf("get: %w", syscall.ECONNRESET), runner.ClassRetryable, runner.KindNetwork, 3},
+		{context.DeadlineExceeded, runner.ClassRetryable, runner.KindTimeout, 3},
+		{errors.New("something odd"), runner.ClassRetryable, runner.KindOther, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.err.Error(), func(t *testing.T) {
-			if got := runner.DefaultClassify(tt.err); got != tt.class {
-				t.Fatalf("DefaultClassify = %v, want %v", got, tt.class)
+			if class, kind := runner.DefaultClassify(tt.err); class != tt.class || kind != tt.kind {
+				t.Fatalf("DefaultClassify = %v, %q; want %v, %q", class, kind, tt.class, tt.kind)
 			}
 			r, _ := newRunner(t, func(c *runner.Config) { c.BaseDelay, c.MaxDelay = 0, 0 })
 			var calls int
 			_, err := runner.Do(context.Background(), r, "op", func(context.Context) (int, error) { calls++; return 0, tt.err })
 			var re *runner.Error
-			if !errors.As(err, &re) || re.Class != tt.class || re.Attempts != tt.attempts || calls != tt.attempts {
+			if !errors.As(err, &re) || re.Class != tt.class || re.Kind != tt.kind || re.Attempts != tt.attempts || calls != tt.attempts {
 				t.Fatalf("err = %+v after %d calls; want class %v and %d attempts", re, calls, tt.class, tt.attempts)
+			}
+			if st := r.State(); st.LastErrorKind != tt.kind || st.LastError == "" {
+				t.Fatalf("state after the call: last error %q of kind %q, want kind %q", st.LastError, st.LastErrorKind, tt.kind)
 			}
 		})
 	}
@@ -314,15 +326,15 @@ func breakerRunner(t *testing.T) (*runner.Runner, *fakeclock.Clock) {
 func TestBreakerOpensAfterExactlyFiveFailures(t *testing.T) {
 	r, clk := breakerRunner(t)
 	tripBreaker(t, r, 4)
-	if h := r.Health(); h.Breaker != "closed" || h.Status != runner.StatusDegraded || h.ConsecutiveFailures != 4 {
+	if h := r.State(); h.Breaker != "closed" || h.Status != runner.StatusDegraded || h.ConsecutiveFailures != 4 {
 		t.Fatalf("after 4 failures: %+v", h)
 	}
 	tripBreaker(t, r, 1)
-	h := r.Health()
-	if h.Breaker != "open" || h.Status != runner.StatusDown || h.Healthy || h.ConsecutiveFailures != 5 {
+	h := r.State()
+	if h.Breaker != "open" || h.Status != runner.StatusDown || h.ConsecutiveFailures != 5 {
 		t.Fatalf("after 5 failures: %+v", h)
 	}
-	if h.RetryAt == nil || !h.RetryAt.Equal(t0.Add(time.Minute)) {
+	if !h.RetryAt.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("retry_at = %v, want +60s", h.RetryAt)
 	}
 
@@ -331,6 +343,10 @@ func TestBreakerOpensAfterExactlyFiveFailures(t *testing.T) {
 	var re *runner.Error
 	if !errors.Is(err, runner.ErrOpen) || !errors.As(err, &re) || !re.RetryAt.Equal(t0.Add(time.Minute)) || called {
 		t.Fatalf("while open: err = %v, called = %v; want ErrOpen with retry time, op not called", err, called)
+	}
+	if st := r.State(); re.Kind != runner.KindBreakerOpen || st.LastErrorKind != runner.KindBreakerOpen || st.ConsecutiveFailures != 5 {
+		t.Fatalf("while open: error kind %q, state kind %q with %d failures; want breaker_open, the rejection not counted",
+			re.Kind, st.LastErrorKind, st.ConsecutiveFailures)
 	}
 	if m := r.Metrics()["op"]; m.Rejected != 1 || m.Calls != 5 {
 		t.Fatalf("metrics = %+v", m)
@@ -347,7 +363,7 @@ func TestBreakerHalfOpenProbe(t *testing.T) {
 			r, clk := breakerRunner(t)
 			tripBreaker(t, r, 5)
 			clk.Advance(time.Minute)
-			if h := r.Health(); h.Breaker != "half-open" || h.Status != runner.StatusDegraded {
+			if h := r.State(); h.Breaker != "half-open" || h.Status != runner.StatusDegraded {
 				t.Fatalf("after the open period: %+v", h)
 			}
 			op := ok
@@ -355,9 +371,9 @@ func TestBreakerHalfOpenProbe(t *testing.T) {
 				op = fail(errors.New("still down"))
 			}
 			_, err := runner.Do(context.Background(), r, "op", op)
-			h := r.Health()
+			h := r.State()
 			if probeOK {
-				if err != nil || h.Breaker != "closed" || h.Status != runner.StatusOperational || h.ConsecutiveFailures != 0 || h.RetryAt != nil {
+				if err != nil || h.Breaker != "closed" || h.Status != runner.StatusOperational || h.ConsecutiveFailures != 0 || !h.RetryAt.IsZero() {
 					t.Fatalf("after a good probe: err = %v, health %+v", err, h)
 				}
 				return
@@ -401,7 +417,7 @@ func TestHalfOpenAllowsOneProbe(t *testing.T) {
 	if n := probeCalls.Load(); n != 1 {
 		t.Fatalf("the probe made %d attempts, want 1", n)
 	}
-	if r.Health().Breaker != "open" {
+	if r.State().Breaker != "open" {
 		t.Fatal("failed probe did not reopen the breaker")
 	}
 }
@@ -412,7 +428,7 @@ func TestThrottlingDoesNotOpenBreaker(t *testing.T) {
 		runner.Do(context.Background(), r, "op", fail(&httpErr{status: 429, after: time.Second}))
 		runner.Do(context.Background(), r, "op", fail(&httpErr{status: 404}))
 	}
-	h := r.Health()
+	h := r.State()
 	if h.Breaker != "closed" || h.ConsecutiveFailures != 0 {
 		t.Fatalf("429s and 404s moved the breaker: %+v", h)
 	}
@@ -442,7 +458,7 @@ func TestCancellationNeitherRetriedNorCounted(t *testing.T) {
 			t.Fatal("the backoff timer outlived the call")
 		}
 	}
-	if h := r.Health(); h.Breaker != "closed" || h.ConsecutiveFailures != 0 {
+	if h := r.State(); h.Breaker != "closed" || h.ConsecutiveFailures != 0 {
 		t.Fatalf("cancellations counted: %+v", h)
 	}
 
@@ -479,12 +495,11 @@ func TestPanicBecomesError(t *testing.T) {
 }
 
 func TestKillSwitch(t *testing.T) {
-	t.Setenv(runner.KillSwitchEnv, "off")
-	r, _ := breakerRunner(t)
-	if h := r.Health(); h.Status != runner.StatusBypassed {
+	r, _ := newRunner(t, func(c *runner.Config) { c.Bypass = true })
+	if h := r.State(); h.Status != runner.StatusBypassed {
 		t.Fatalf("status = %s, want bypassed", h.Status)
 	}
-	r, _ = newRunner(t, func(c *runner.Config) { c.MaxAttempts = 3 })
+	r, _ = newRunner(t, func(c *runner.Config) { c.MaxAttempts, c.Bypass = 3, true })
 	for range 10 {
 		calls := 0
 		_, err := runner.Do(context.Background(), r, "op", func(context.Context) (int, error) { calls++; return 0, errors.New("down") })
@@ -492,26 +507,26 @@ func TestKillSwitch(t *testing.T) {
 			t.Fatalf("bypassed call: err = %v, calls = %d; want one attempt, no breaker", err, calls)
 		}
 	}
-	h := r.Health()
-	if h.Status != runner.StatusBypassed || h.Healthy || h.ConsecutiveFailures != 10 || h.Breaker != "closed" {
+	h := r.State()
+	if h.Status != runner.StatusBypassed || h.ConsecutiveFailures != 10 || h.Breaker != "closed" {
 		t.Fatalf("health = %+v", h)
 	}
-	if v, err := runner.Do(context.Background(), r, "op", ok); err != nil || v != 42 || !r.Health().Healthy {
-		t.Fatalf("bypassed success: %v, %v, %+v", v, err, r.Health())
+	if v, err := runner.Do(context.Background(), r, "op", ok); err != nil || v != 42 || r.State().ConsecutiveFailures != 0 {
+		t.Fatalf("bypassed success: %v, %v, %+v", v, err, r.State())
 	}
 	if m := r.Metrics()["op"]; m.Calls != 11 || m.Attempts != 11 || m.Failures[runner.ClassRetryable] != 10 {
 		t.Fatalf("bypassed calls not recorded: %+v", m)
 	}
 
-	for _, v := range []string{"", "on", "off"} {
-		t.Setenv(runner.KillSwitchEnv, v)
-		if _, err := runner.New(runner.DefaultConfig()); err != nil {
-			t.Errorf("%s=%q: %v", runner.KillSwitchEnv, v, err)
+	for v, want := range map[string]bool{"": false, "on": false, "off": true} {
+		if got, err := runner.ParseKillSwitch(v); err != nil || got != want {
+			t.Errorf("ParseKillSwitch(%q) = %v, %v; want %v", v, got, err, want)
 		}
 	}
-	t.Setenv(runner.KillSwitchEnv, "of")
-	if _, err := runner.New(runner.DefaultConfig()); err == nil || !strings.Contains(err.Error(), runner.KillSwitchEnv) {
-		t.Fatalf("a typo in the kill switch was accepted: %v", err)
+	for _, v := range []string{"of", "OFF", "0", "false"} {
+		if _, err := runner.ParseKillSwitch(v); err == nil || !strings.Contains(err.Error(), runner.KillSwitchEnv) {
+			t.Errorf("a typo in the kill switch was accepted: %q: %v", v, err)
+		}
 	}
 }
 
@@ -540,43 +555,6 @@ func TestInvalidConfig(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestSubscribeSeesEveryTransition(t *testing.T) {
-	r, clk := breakerRunner(t)
-	updates, cancel := r.Subscribe()
-	defer cancel()
-	next := func() runner.Health {
-		t.Helper()
-		select {
-		case h := <-updates:
-			return h
-		default:
-			t.Fatal("no update")
-			return runner.Health{}
-		}
-	}
-	expect := func(status runner.Status, breaker string) {
-		t.Helper()
-		if h := next(); h.Status != status || h.Breaker != breaker {
-			t.Fatalf("update = %s/%s, want %s/%s", h.Status, h.Breaker, status, breaker)
-		}
-	}
-	expect(runner.StatusOperational, "closed") // the current health, at once
-	runner.Do(context.Background(), r, "op", ok)
-	select {
-	case h := <-updates:
-		t.Fatalf("a success that changed nothing notified: %+v", h)
-	default:
-	}
-	tripBreaker(t, r, 1)
-	expect(runner.StatusDegraded, "closed")
-	tripBreaker(t, r, 4)
-	// A slow reader: four changes happened, it sees only the latest.
-	expect(runner.StatusDown, "open")
-	clk.Advance(time.Minute)
-	runner.Do(context.Background(), r, "op", ok)
-	expect(runner.StatusOperational, "closed")
 }
 
 func TestMetrics(t *testing.T) {

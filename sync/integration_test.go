@@ -70,8 +70,8 @@ func TestLoopAgainstFakeGraph(t *testing.T) {
 	h := calsync.NewHarness(t, src, calsync.HarnessOptions{FakeClock: clock, Loop: func(c *calsync.Config) { c.Cache = cache }})
 	h.Start()
 	s := h.Latest()
-	if s.Stale || len(s.Appointments) == 0 || s.Recent[0].Kind != calsync.SyncFull {
-		t.Fatalf("first sync: stale %v, %d appointments, kind %q", s.Stale, len(s.Appointments), s.Recent[0].Kind)
+	if s.Health.Stale || len(s.Appointments) == 0 || s.Recent[0].Kind != calsync.SyncFull {
+		t.Fatalf("first sync: stale %v, %d appointments, kind %q", s.Health.Stale, len(s.Appointments), s.Recent[0].Kind)
 	}
 	if want := wantAgenda(t, src, s.From, s.To); !slices.Equal(s.Appointments, want) {
 		t.Fatalf("agenda differs from a full read of the fake:\n got %v\nwant %v", s.Appointments, want)
@@ -114,9 +114,9 @@ func TestLoopSendsNothingWhileBreakerIsOpen(t *testing.T) {
 		h.Advance(5 * time.Minute)
 	}
 	s := h.Latest()
-	if s.Health.Breaker != "open" || !s.Stale || !slices.Equal(s.Appointments, good) {
+	if s.Health.Breaker != "open" || !s.Health.Stale || !slices.Equal(s.Appointments, good) {
 		t.Fatalf("after 3 failures: breaker %s stale %v, %d appointments; want open, stale, the last good agenda",
-			s.Health.Breaker, s.Stale, len(s.Appointments))
+			s.Health.Breaker, s.Health.Stale, len(s.Appointments))
 	}
 	retryAt := *s.Health.RetryAt
 	fake.ResetRequests()
@@ -134,7 +134,7 @@ func TestLoopSendsNothingWhileBreakerIsOpen(t *testing.T) {
 	if n := graphRequests(fake); n != 1 {
 		t.Fatalf("%d requests at the retry time, want the one probe", n)
 	}
-	if s := h.Latest(); s.Health.Breaker != "closed" || s.Stale {
-		t.Fatalf("after the probe: breaker %s stale %v", s.Health.Breaker, s.Stale)
+	if s := h.Latest(); s.Health.Breaker != "closed" || s.Health.Stale {
+		t.Fatalf("after the probe: breaker %s stale %v", s.Health.Breaker, s.Health.Stale)
 	}
 }

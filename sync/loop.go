@@ -190,14 +190,18 @@ func (l *Loop) Latest() (Snapshot, bool) {
 	return *l.latest, true
 }
 
-// Health returns the runner's health now, with Stale set by the loop's rule: true before the
-// first successful sync, after a failed one, and once the data is older than two intervals.
-// It is what GET /health/async serves.
-func (l *Loop) Health() runner.Health {
-	h := l.cfg.Runner.Health()
+// Health returns the health now: the latest snapshot's, with the runner's state and the
+// staleness rule read again at this moment. It is what GET /health/async serves.
+func (l *Loop) Health() Health {
+	rs := l.cfg.Runner.State()
 	s, ok := l.Latest()
-	h.Stale = !ok || s.Stale || !h.Timestamp.Before(s.StaleAt)
-	return h
+	if !ok {
+		return newHealth(rs, time.Time{}, true, "", "")
+	}
+	// The snapshot's verdict holds what only the loop knows (the last sync failed, none yet
+	// this run); the data's age is read again now.
+	stale := isStale(s.Health.Stale, true, s.StaleAt, rs.Timestamp)
+	return newHealth(rs, s.LastSync, stale, s.Auth, s.AuthMessage)
 }
 
 // publish makes s the latest snapshot and hands it to every subscriber, replacing a snapshot

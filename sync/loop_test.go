@@ -73,9 +73,9 @@ func TestLoopSyncsAtStartAndEveryInterval(t *testing.T) {
 				t.Errorf("window = [%v, %v), want [%v, %v)", from, to, want, want.AddDate(0, 0, 8))
 			}
 			s := h.Latest()
-			if s.Stale || s.Syncing || s.Syncs != 4 || ids(s.Appointments) != "a" || len(s.Recent) != 4 {
+			if s.Health.Stale || s.Syncing || s.Syncs != 4 || ids(s.Appointments) != "a" || len(s.Recent) != 4 {
 				t.Errorf("snapshot = stale %v syncing %v syncs %d apps %q recent %d; want fresh, idle, 4 syncs, a, 4",
-					s.Stale, s.Syncing, s.Syncs, ids(s.Appointments), len(s.Recent))
+					s.Health.Stale, s.Syncing, s.Syncs, ids(s.Appointments), len(s.Recent))
 			}
 		})
 	}
@@ -213,8 +213,8 @@ func TestLoopWaitsOutOpenBreaker(t *testing.T) {
 	if s.Health.Breaker != "open" || s.Health.RetryAt == nil || !s.Health.RetryAt.Equal(T0.Add(40*time.Minute)) {
 		t.Fatalf("health = %+v, want the breaker open until T0+40m", s.Health)
 	}
-	if ids(s.Appointments) != "a" || !s.Stale {
-		t.Fatalf("during the outage: apps %q stale %v; want the last good agenda, stale", ids(s.Appointments), s.Stale)
+	if ids(s.Appointments) != "a" || !s.Health.Stale {
+		t.Fatalf("during the outage: apps %q stale %v; want the last good agenda, stale", ids(s.Appointments), s.Health.Stale)
 	}
 	calls := src.count()
 	for range 5 {
@@ -232,8 +232,8 @@ func TestLoopWaitsOutOpenBreaker(t *testing.T) {
 		t.Fatalf("calls at the retry time = %d, want 1", got-calls)
 	}
 	s = h.Latest()
-	if s.Health.Breaker != "closed" || s.Stale || s.Health.Status != runner.StatusOperational {
-		t.Fatalf("after the probe: %+v stale %v, want closed, operational, fresh", s.Health, s.Stale)
+	if s.Health.Breaker != "closed" || s.Health.Stale || s.Health.Status != runner.StatusOperational {
+		t.Fatalf("after the probe: %+v stale %v, want closed, operational, fresh", s.Health, s.Health.Stale)
 	}
 }
 
@@ -242,8 +242,8 @@ func TestLoopHonoursRetryAfter(t *testing.T) {
 	h := NewHarness(t, src, HarnessOptions{})
 	src.set(nil, &httpError{status: 429, wait: 12 * time.Minute})
 	h.Start() // throttled until T0+12m
-	if s := h.Latest(); !s.Health.Throttled || !s.Stale {
-		t.Fatalf("after a 429: throttled %v stale %v", s.Health.Throttled, s.Stale)
+	if s := h.Latest(); !(s.Health.LastErrorKind == runner.KindThrottled) || !s.Health.Stale {
+		t.Fatalf("after a 429: throttled %v stale %v", (s.Health.LastErrorKind == runner.KindThrottled), s.Health.Stale)
 	}
 	h.Do(h.Loop.Refresh)
 	h.Advance(12*time.Minute - time.Millisecond)
@@ -277,9 +277,9 @@ func TestLoopKeepsLastGoodAgendaAndTracksStale(t *testing.T) {
 		src.set(st.apps, st.errs...)
 		h.Advance(5 * time.Minute)
 		s := h.Latest()
-		if ids(s.Appointments) != st.wantID || s.Stale != st.stale || s.Health.Stale != st.stale || s.Health.Status != st.status {
+		if ids(s.Appointments) != st.wantID || s.Health.Stale != st.stale || h.Loop.Health().Stale != st.stale || s.Health.Status != st.status {
 			t.Errorf("%s: apps %q stale %v/%v status %s; want %q stale %v status %s", st.name,
-				ids(s.Appointments), s.Stale, s.Health.Stale, s.Health.Status, st.wantID, st.stale, st.status)
+				ids(s.Appointments), s.Health.Stale, h.Loop.Health().Stale, s.Health.Status, st.wantID, st.stale, st.status)
 		}
 		if last := s.Recent[len(s.Recent)-1]; (last.Err != "") != (st.errs != nil) {
 			t.Errorf("%s: last record %+v", st.name, last)
@@ -312,7 +312,7 @@ func TestLoopStaleByAge(t *testing.T) {
 		t.Errorf("snapshot syncing %v staleAt %v", s.Syncing, s.StaleAt)
 	}
 	// The loop republishes at the stale time, even with the sync still running.
-	WaitFor(t, "a stale snapshot during the sync", func() bool { s := h.Latest(); return s.Stale && s.Syncing })
+	WaitFor(t, "a stale snapshot during the sync", func() bool { s := h.Latest(); return s.Health.Stale && s.Syncing })
 	n := h.IdleCount()
 	src.mu.Lock()
 	gate := src.gate
@@ -320,7 +320,7 @@ func TestLoopStaleByAge(t *testing.T) {
 	src.mu.Unlock()
 	gate <- struct{}{}
 	h.WaitIdle(n)
-	if h.Loop.Health().Stale || h.Latest().Stale {
+	if h.Loop.Health().Stale || h.Latest().Health.Stale {
 		t.Fatal("stale after a good sync")
 	}
 }
@@ -331,8 +331,8 @@ func TestLoopStopsPollingUntilSignIn(t *testing.T) {
 	src.set(nil, fmt.Errorf("token cache: %w", ErrSignInNeeded))
 	h.Start()
 	s := h.Latest()
-	if s.Auth != AuthSignInNeeded || !strings.Contains(s.AuthMessage, "Sign in") || !s.Stale {
-		t.Fatalf("auth %q message %q stale %v", s.Auth, s.AuthMessage, s.Stale)
+	if s.Auth != AuthSignInNeeded || !strings.Contains(s.AuthMessage, "Sign in") || !s.Health.Stale {
+		t.Fatalf("auth %q message %q stale %v", s.Auth, s.AuthMessage, s.Health.Stale)
 	}
 	h.Advance(3 * time.Hour)
 	if got := src.count(); got != 1 {
@@ -342,8 +342,8 @@ func TestLoopStopsPollingUntilSignIn(t *testing.T) {
 	if got := src.count(); got != 2 {
 		t.Fatalf("syncs after refresh = %d, want 2", got)
 	}
-	if s := h.Latest(); s.Auth != AuthOK || s.Stale {
-		t.Fatalf("after sign-in: auth %q stale %v", s.Auth, s.Stale)
+	if s := h.Latest(); s.Auth != AuthOK || s.Health.Stale {
+		t.Fatalf("after sign-in: auth %q stale %v", s.Auth, s.Health.Stale)
 	}
 	// A rejected token (HTTP 401) counts as sign-in needed too.
 	src.set(nil, &httpError{status: 401})
@@ -372,23 +372,23 @@ func TestLoopPublishesCacheBeforeFirstSync(t *testing.T) {
 	defer cancel()
 	h.Loop.Start()
 	first := <-snaps
-	if ids(first.Appointments) != "cached" || !first.Stale || !first.LastSync.Equal(lastSync) {
-		t.Fatalf("first snapshot: apps %q stale %v last sync %v; want the cache, stale", ids(first.Appointments), first.Stale, first.LastSync)
+	if ids(first.Appointments) != "cached" || !first.Health.Stale || !first.LastSync.Equal(lastSync) {
+		t.Fatalf("first snapshot: apps %q stale %v last sync %v; want the cache, stale", ids(first.Appointments), first.Health.Stale, first.LastSync)
 	}
 	<-src.entered
 	n := h.IdleCount()
 	src.gate <- struct{}{} // the first sync fails
 	h.WaitIdle(n)
-	if s := h.Latest(); ids(s.Appointments) != "cached" || !s.Stale {
-		t.Fatalf("after a failed sync: apps %q stale %v; want the cache, stale", ids(s.Appointments), s.Stale)
+	if s := h.Latest(); ids(s.Appointments) != "cached" || !s.Health.Stale {
+		t.Fatalf("after a failed sync: apps %q stale %v; want the cache, stale", ids(s.Appointments), s.Health.Stale)
 	}
 	src.mu.Lock()
 	src.apps, src.gate = []Appointment{appt("fresh", time.Hour, time.Hour)}, nil
 	src.mu.Unlock()
 	h.Do(h.Loop.Refresh)
 	<-src.entered
-	if s := h.Latest(); ids(s.Appointments) != "fresh" || s.Stale {
-		t.Fatalf("after a good sync: apps %q stale %v", ids(s.Appointments), s.Stale)
+	if s := h.Latest(); ids(s.Appointments) != "fresh" || s.Health.Stale {
+		t.Fatalf("after a good sync: apps %q stale %v", ids(s.Appointments), s.Health.Stale)
 	}
 	e, err := c.Load()
 	if err != nil || ids(e.Delta.Appointments) != "fresh" || !e.LastSync.Equal(h.Clock.Now()) {
@@ -524,34 +524,77 @@ func TestOnceReturnsCachedAgendaOnFailure(t *testing.T) {
 	src := &stubSource{apps: []Appointment{appt("a", time.Hour, time.Hour)}}
 	h := NewHarness(t, src, HarnessOptions{Loop: func(cfg *Config) { cfg.Cache = c }})
 	s, err := h.Loop.Once(context.Background())
-	if err != nil || ids(s.Appointments) != "a" || s.Stale {
-		t.Fatalf("Once: %v, apps %q stale %v", err, ids(s.Appointments), s.Stale)
+	if err != nil || ids(s.Appointments) != "a" || s.Health.Stale {
+		t.Fatalf("Once: %v, apps %q stale %v", err, ids(s.Appointments), s.Health.Stale)
 	}
 	src.set(nil, &httpError{status: 503})
 	h2 := NewHarness(t, src, HarnessOptions{Loop: func(cfg *Config) { cfg.Cache = c }})
 	s, err = h2.Loop.Once(context.Background())
 	var re *runner.Error
-	if !errors.As(err, &re) || ids(s.Appointments) != "a" || !s.Stale {
-		t.Fatalf("Once after failure: %v, apps %q stale %v; want the cached a, stale", err, ids(s.Appointments), s.Stale)
+	if !errors.As(err, &re) || ids(s.Appointments) != "a" || !s.Health.Stale {
+		t.Fatalf("Once after failure: %v, apps %q stale %v; want the cached a, stale", err, ids(s.Appointments), s.Health.Stale)
 	}
 }
 
 func TestClassify(t *testing.T) {
 	tests := []struct {
-		name string
-		err  error
-		want runner.Class
+		name  string
+		err   error
+		class runner.Class
+		kind  runner.Kind
 	}{
-		{"sign-in needed", fmt.Errorf("get token: %w", ErrSignInNeeded), runner.ClassPermanent},
-		{"token rejected", &httpError{status: 401}, runner.ClassPermanent},
-		{"throttled", &httpError{status: 429}, runner.ClassThrottled},
-		{"unavailable", &httpError{status: 503}, runner.ClassRetryable},
-		{"network", errors.New("connection reset by peer"), runner.ClassRetryable},
+		{"sign-in needed", fmt.Errorf("get token: %w", ErrSignInNeeded), runner.ClassPermanent, runner.KindSignIn},
+		{"token rejected", &httpError{status: 401}, runner.ClassPermanent, runner.KindSignIn},
+		{"no keyring", fmt.Errorf("save the sign-in: %w", ErrNoKeyring), runner.ClassPermanent, runner.KindKeyring},
+		{"unreadable", fmt.Errorf("page 2: %w", ErrUnreadable), runner.ClassRetryable, runner.KindUnreadable},
+		{"unreadable and permanent", runner.Permanent(fmt.Errorf("too large: %w", ErrUnreadable)), runner.ClassPermanent, runner.KindUnreadable},
+		{"throttled", &httpError{status: 429}, runner.ClassThrottled, runner.KindThrottled},
+		{"unavailable", &httpError{status: 503}, runner.ClassRetryable, runner.KindServer},
+		{"forbidden", &httpError{status: 403}, runner.ClassPermanent, runner.KindRefused},
+		{"unnamed", errors.New("connection reset by peer"), runner.ClassRetryable, runner.KindOther},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Classify(tt.err); got != tt.want {
-				t.Fatalf("Classify(%v) = %v, want %v", tt.err, got, tt.want)
+			if class, kind := Classify(tt.err); class != tt.class || kind != tt.kind {
+				t.Fatalf("Classify(%v) = %v, %q; want %v, %q", tt.err, class, kind, tt.class, tt.kind)
+			}
+		})
+	}
+}
+
+// newHealth is the one place health is decided: a sign-in needed is not healthy, last_success
+// is the last good sync (the cache's too), and the kill switch is healthy only without failures.
+func TestNewHealth(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	ok := runner.State{Status: runner.StatusOperational, Breaker: "closed", Timestamp: at}
+	tests := []struct {
+		name        string
+		rs          runner.State
+		lastSync    time.Time
+		auth        AuthState
+		healthy     bool
+		status      runner.Status
+		kind        runner.Kind
+		lastSuccess bool
+	}{
+		{"fine", ok, at.Add(-time.Minute), AuthOK, true, runner.StatusOperational, "", true},
+		{"never synced", ok, time.Time{}, AuthOK, true, runner.StatusOperational, "", false},
+		{"sign-in needed", ok, at.Add(-time.Hour), AuthSignInNeeded, false, runner.StatusDegraded, runner.KindSignIn, true},
+		{"signed out", ok, time.Time{}, AuthSignedOut, false, runner.StatusDegraded, runner.KindSignIn, false},
+		{"down stays down", runner.State{Status: runner.StatusDown, Breaker: "open", LastErrorKind: runner.KindServer},
+			at, AuthSignInNeeded, false, runner.StatusDown, runner.KindSignIn, true},
+		{"bypassed, fine", runner.State{Status: runner.StatusBypassed, Breaker: "closed"}, at, AuthOK, true, runner.StatusBypassed, "", true},
+		{"bypassed, failing", runner.State{Status: runner.StatusBypassed, ConsecutiveFailures: 1, LastErrorKind: runner.KindNetwork},
+			at, AuthOK, false, runner.StatusBypassed, runner.KindNetwork, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHealth(tt.rs, tt.lastSync, false, tt.auth, "Sign in again")
+			if h.Healthy != tt.healthy || h.Status != tt.status || h.LastErrorKind != tt.kind || (h.LastSuccess != nil) != tt.lastSuccess {
+				t.Fatalf("newHealth = %+v; want healthy %v, %s, kind %q, last success %v", h, tt.healthy, tt.status, tt.kind, tt.lastSuccess)
+			}
+			if tt.lastSuccess && !h.LastSuccess.Equal(tt.lastSync) {
+				t.Fatalf("last_success %v, want %v", h.LastSuccess, tt.lastSync)
 			}
 		})
 	}

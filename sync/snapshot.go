@@ -31,6 +31,7 @@ type SyncRecord struct {
 	At       time.Time     // when it ended
 	Duration time.Duration // how long it took, retries included
 	Err      string        // empty on success
+	ErrKind  runner.Kind   // what kind of failure Err is; empty on success
 	Kind     SyncKind      // full or delta; empty on failure
 }
 
@@ -39,10 +40,9 @@ type SyncRecord struct {
 type Snapshot struct {
 	Appointments []Appointment // in the window, filtered by the settings, sorted by start
 	From, To     time.Time     // the window
-	Health       runner.Health // Health.Stale mirrors Stale
+	Health       Health        // the one health: status, breaker, last error and its kind, staleness
 	LastSync     time.Time     // last successful sync; zero if none yet (cache included)
 	Syncing      bool          // a sync is running now
-	Stale        bool          // older than two intervals, or the last sync failed
 	StaleAt      time.Time     // when the data turns stale without another good sync; zero if never synced
 	Auth         AuthState
 	AuthMessage  string       // what to do, when Auth is not AuthOK

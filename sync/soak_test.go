@@ -243,8 +243,8 @@ func TestSoak(t *testing.T) {
 			transitions++
 			prevBreaker = s.Health.Breaker
 		}
-		if s.Stale != (want != success) {
-			t.Fatalf("cycle %d: stale %v after a sync that %s", c, s.Stale, map[bool]string{true: "succeeded", false: "failed"}[want == success])
+		if s.Health.Stale != (want != success) {
+			t.Fatalf("cycle %d: stale %v after a sync that %s", c, s.Health.Stale, map[bool]string{true: "succeeded", false: "failed"}[want == success])
 		}
 		// The cache must parse after every cycle; every 100th, it must also load whole and
 		// hold the snapshot's data (a full decode each cycle would double the soak's time).
@@ -271,7 +271,7 @@ func TestSoak(t *testing.T) {
 	}
 
 	// One clean sync, then the agenda must equal a fresh full sync of the same window.
-	for h.Latest().Health.Breaker != "closed" || h.Latest().Stale {
+	for h.Latest().Health.Breaker != "closed" || h.Latest().Health.Stale {
 		n := h.IdleCount()
 		next, _ := clock.NextDeadline()
 		clock.Set(next)

@@ -36,7 +36,7 @@ type state struct {
 	recent     []SyncRecord // never appended in place: published snapshots share it
 	syncs      uint64
 	generation uint64
-	published  runner.Health // the health in the last snapshot, to republish on a change
+	published  Health // the health in the last snapshot, to republish on a change
 }
 
 func (l *Loop) newState() *state {
@@ -154,7 +154,7 @@ func (st *state) onTimer(armed time.Time, wait time.Duration) {
 		st.publish()
 		return
 	}
-	if h := st.health(now); !sameHealth(h, st.published) {
+	if h := st.health(now); !h.same(st.published) {
 		st.publish()
 	}
 }
@@ -237,19 +237,19 @@ func (st *state) finish(r result) {
 			log.Error("could not save the agenda in the cache", "err", r.cacheErr)
 		}
 	case SignInNeeded(r.err):
-		rec.Err = r.err.Error()
+		rec.Err, rec.ErrKind = r.err.Error(), runner.KindSignIn
 		st.failed, st.paused = true, true
 		st.auth, st.authMessage = st.credential(AuthSignInNeeded, "Sign in again to see your meetings ("+r.err.Error()+").")
 		log.Error("sync needs a sign-in; polling stopped until refresh", "err", r.err)
 	default:
-		rec.Err = r.err.Error()
+		rec.Err, rec.ErrKind = r.err.Error(), errorKind(r.err)
 		st.failed = true
 		var re *runner.Error
 		if errors.As(r.err, &re) && re.RetryAt.After(now) {
 			st.retryAt = re.RetryAt
 		}
-		if h := st.l.cfg.Runner.Health(); h.RetryAt != nil && h.RetryAt.After(st.retryAt) {
-			st.retryAt = *h.RetryAt
+		if rs := st.l.cfg.Runner.State(); rs.RetryAt.After(st.retryAt) {
+			st.retryAt = rs.RetryAt
 		}
 		args := []any{"err", r.err, "duration", rec.Duration.String()}
 		if !st.retryAt.IsZero() {
@@ -268,33 +268,17 @@ func (st *state) finish(r result) {
 	st.publish()
 }
 
-// health is the runner's health with the loop's stale flag.
-func (st *state) health(now time.Time) runner.Health {
-	h := st.l.cfg.Runner.Health()
-	h.Stale = st.stale(now)
-	h.Timestamp = time.Time{} // compared by onTimer; set for real in publish
+// health is the health now (newHealth), with the timestamp left out: onTimer compares it with
+// the last published one, publish sets the time.
+func (st *state) health(now time.Time) Health {
+	h := newHealth(st.l.cfg.Runner.State(), st.lastSync, st.stale(now), st.auth, st.authMessage)
+	h.Timestamp = time.Time{}
 	return h
 }
 
-// stale applies the rule: the last sync failed, or this run has not synced yet (a cached
-// agenda is unconfirmed), or the data is older than two intervals.
+// stale applies the staleness rule (isStale) to the loop's state.
 func (st *state) stale(now time.Time) bool {
-	return st.failed || !st.synced || !now.Before(st.staleAt())
-}
-
-// sameHealth reports whether two healths show the same thing (timestamps aside).
-func sameHealth(a, b runner.Health) bool {
-	return a.Healthy == b.Healthy && a.Status == b.Status && a.Breaker == b.Breaker &&
-		a.ConsecutiveFailures == b.ConsecutiveFailures && a.LastError == b.LastError &&
-		a.Stale == b.Stale && a.Throttled == b.Throttled && sameTime(a.RetryAt, b.RetryAt) &&
-		sameTime(a.LastSuccess, b.LastSuccess)
-}
-
-func sameTime(a, b *time.Time) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Equal(*b)
+	return isStale(st.failed, st.synced, st.staleAt(), now)
 }
 
 // publish builds a snapshot of the state and hands it to the loop's subscribers.
@@ -311,7 +295,6 @@ func (st *state) publish() {
 		Health:       h,
 		LastSync:     st.lastSync,
 		Syncing:      st.syncing,
-		Stale:        h.Stale,
 		StaleAt:      st.staleAt(),
 		Auth:         st.auth,
 		AuthMessage:  st.authMessage,
@@ -325,7 +308,7 @@ func (st *state) publish() {
 	st.l.publish(s)
 	if st.l.log.Enabled(context.Background(), slog.LevelDebug) {
 		st.l.log.Debug("snapshot published", "generation", s.Generation, "appointments", len(s.Appointments),
-			"stale", s.Stale, "syncing", s.Syncing, "status", string(h.Status))
+			"stale", h.Stale, "syncing", s.Syncing, "status", string(h.Status))
 	}
 }
 
@@ -340,16 +323,6 @@ func SignInNeeded(err error) bool {
 	return errors.As(err, &hs) && hs.HTTPStatus() == 401
 }
 
-// Classify is the runner's classifier for calendar syncs: a sign-in error is permanent, since
-// no retry can fix it and it says nothing about Graph's health (so it never opens the breaker);
-// everything else is classified by runner.DefaultClassify.
-func Classify(err error) runner.Class {
-	if SignInNeeded(err) {
-		return runner.ClassPermanent
-	}
-	return runner.DefaultClassify(err)
-}
-
 // credential refines the auth state a sync implied with what the credential itself says:
 // nobody signed in at all, rather than a sign-in gone stale; or tokens that work but live in
 // memory only, for want of a keyring.
@@ -362,4 +335,15 @@ func (st *state) credential(implied AuthState, msg string) (AuthState, string) {
 		return a, m
 	}
 	return implied, msg
+}
+
+// errorKind is the kind the runner gave a failed sync's error (KindOther if it gave none: an
+// error from outside the runner).
+func errorKind(err error) runner.Kind {
+	var re *runner.Error
+	if errors.As(err, &re) && re.Kind != runner.KindNone {
+		return re.Kind
+	}
+	_, kind := Classify(err)
+	return kind
 }

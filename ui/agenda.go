@@ -166,7 +166,7 @@ func (w *agendaWindow) update(snap calsync.Snapshot, now time.Time) {
 			"No keyring: your sign-in lasts only until caltray quits. Start or unlock your desktop's keyring "+
 				"(GNOME Keyring or KWallet, the Secret Service) to stay signed in."))
 	}
-	if snap.Stale && signedIn && !snap.LastSync.IsZero() {
+	if snap.Health.Stale && signedIn && !snap.LastSync.IsZero() {
 		w.notice.Objects = append(w.notice.Objects, warning(fmt.Sprintf(
 			"This agenda is from %s (%s) and may be out of date.", snap.LastSync.In(loc).Format("Mon 15:04"), model.Ago(snap.LastSync, now))))
 	}
@@ -206,7 +206,7 @@ func (w *agendaWindow) dayList(snap calsync.Snapshot, now time.Time, signedIn bo
 	case model.FirstSyncFailed(snap):
 		text := "Could not load your calendar yet"
 		if snap.Health.LastError != "" {
-			text += ": " + model.ErrorText(snap.Health.LastError, c.o.AttemptTimeout)
+			text += ": " + model.ErrorText(snap.Health.LastErrorKind, snap.Health.LastError, c.o.AttemptTimeout)
 		}
 		return emptyState(text+".\ncaltray keeps trying (see Next retry above); Refresh tries now.", false, "", nil)
 	case snap.LastSync.IsZero() && len(snap.Appointments) == 0:

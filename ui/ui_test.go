@@ -208,7 +208,7 @@ func meeting(id, subject string, start time.Time, d time.Duration) calsync.Appoi
 func healthy(gen uint64, apps ...calsync.Appointment) calsync.Snapshot {
 	return calsync.Snapshot{
 		Appointments: apps,
-		Health:       runner.Health{Healthy: true, Status: runner.StatusOperational, Breaker: "closed", LastSuccess: tp(at(10, 42))},
+		Health:       calsync.Health{Healthy: true, Status: runner.StatusOperational, Breaker: "closed", LastSuccess: tp(at(10, 42))},
 		LastSync:     at(10, 42),
 		Auth:         calsync.AuthOK,
 		Generation:   gen,
@@ -267,7 +267,7 @@ func TestTrayFollowsSnapshotsAndTheMinute(t *testing.T) {
 
 	// An outage: the icon and health line change.
 	down := healthy(2, standup)
-	down.Health = runner.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 53))}
+	down.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 53))}
 	h.push(down)
 	eventually(t, "down icon", func() bool { return h.tray.icon() == "caltray-down.png" })
 	eventually(t, "offline line", func() bool { return h.tray.item("Offline — retrying 10:53") != nil })
@@ -447,20 +447,20 @@ func TestAgendaWindow(t *testing.T) {
 	synced := healthy(1, standup, tentative, tomorrow)
 	synced.Recent = []calsync.SyncRecord{
 		{At: at(10, 30), Duration: 400 * time.Millisecond, Kind: calsync.SyncFull},
-		{At: at(10, 35), Duration: 30 * time.Second, Err: "context deadline exceeded"},
+		{At: at(10, 35), Duration: 30 * time.Second, Err: "context deadline exceeded", ErrKind: runner.KindTimeout},
 	}
 	syncing := synced
 	syncing.Syncing, syncing.Generation = true, 2
 	down := synced
 	down.Generation = 3
-	down.Health = runner.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5,
-		LastSuccess: tp(at(10, 42)), LastError: "context deadline exceeded", RetryAt: tp(at(10, 55))}
+	down.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5,
+		LastSuccess: tp(at(10, 42)), LastError: "context deadline exceeded", LastErrorKind: runner.KindTimeout, RetryAt: tp(at(10, 55))}
 	signedOut := calsync.Snapshot{Auth: calsync.AuthSignedOut, Generation: 4}
 	empty := healthy(5)
 	noKeyring := healthy(6, standup)
 	noKeyring.Auth = calsync.AuthNoKeyring
-	failing := calsync.Snapshot{Auth: calsync.AuthOK, Generation: 7, Health: runner.Health{Status: runner.StatusDegraded,
-		Breaker: "closed", ConsecutiveFailures: 2, LastError: "dial tcp 10.0.0.1:443: connect: connection refused", RetryAt: tp(at(10, 52))}}
+	failing := calsync.Snapshot{Auth: calsync.AuthOK, Generation: 7, Health: calsync.Health{Status: runner.StatusDegraded,
+		Breaker: "closed", ConsecutiveFailures: 2, LastError: "dial tcp 10.0.0.1:443: connect: connection refused", LastErrorKind: runner.KindNetwork, RetryAt: tp(at(10, 52))}}
 	const noTrayBanner = "No system tray found, so caltray shows this window instead; closing it quits caltray. " +
 		"On GNOME, install the AppIndicator extension to get the tray icon."
 
@@ -489,7 +489,7 @@ func TestAgendaWindow(t *testing.T) {
 		{"no keyring", noKeyring, false,
 			[]string{"No keyring: your sign-in lasts only until caltray quits. Start or unlock your desktop's keyring (GNOME Keyring or KWallet, the Secret Service) to stay signed in.", "Standup"}, nil, false, false},
 		{"first sync failed", failing, false,
-			[]string{"Could not load your calendar yet: Could not reach Microsoft Graph: check the network.\n" +
+			[]string{"Could not load your calendar yet: Could not reach Microsoft Graph, or the connection broke off: check the network.\n" +
 				"caltray keeps trying (see Next retry above); Refresh tries now.", "10:52", "2 in a row"},
 			[]string{"Loading your calendar…"}, false, false},
 		{"no tray", synced, false, []string{noTrayBanner, "Standup"}, nil, false, true},

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	calsync "caltray/sync"
 )
 
 // An Error is a request Microsoft Graph answered with an HTTP error status (4xx or 5xx).
@@ -195,6 +197,10 @@ func (e *PayloadError) Error() string {
 
 // Unwrap returns the underlying parse error.
 func (e *PayloadError) Unwrap() error { return e.Err }
+
+// Is makes every PayloadError match calsync.ErrUnreadable: its kind, for the health, is
+// "unreadable" whatever the parse error inside.
+func (e *PayloadError) Is(target error) bool { return target == calsync.ErrUnreadable }
 
 // ErrTooLarge is matched (errors.Is) by a sync refused for its size: a body larger than the
 // page we asked for can be, an event larger than any real one, or more than MaxEvents events.

@@ -143,24 +143,25 @@ func TestFakeFaults(t *testing.T) {
 	tests := []struct {
 		kind      fakegraph.FaultKind
 		class     runner.Class
-		status    int // the *Error's status; 0 for transport and payload errors
+		errKind   runner.Kind // what calsync.Classify names it: the health's last_error_kind
+		status    int         // the *Error's status; 0 for transport and payload errors
 		retryWait time.Duration
 	}{
-		{fakegraph.Throttled, runner.ClassThrottled, 429, 3 * time.Second},
-		{fakegraph.ThrottledDate, runner.ClassThrottled, 429, 3 * time.Second},
-		{fakegraph.InternalError, runner.ClassRetryable, 500, 0},
-		{fakegraph.BadGateway, runner.ClassRetryable, 502, 0},
-		{fakegraph.Unavailable, runner.ClassRetryable, 503, 3 * time.Second},
-		{fakegraph.UnavailableBare, runner.ClassRetryable, 503, 0},
-		{fakegraph.GatewayTimeout, runner.ClassRetryable, 504, 0},
-		{fakegraph.Slow, runner.ClassRetryable, 0, 0},
-		{fakegraph.Dropped, runner.ClassRetryable, 0, 0},
+		{fakegraph.Throttled, runner.ClassThrottled, runner.KindThrottled, 429, 3 * time.Second},
+		{fakegraph.ThrottledDate, runner.ClassThrottled, runner.KindThrottled, 429, 3 * time.Second},
+		{fakegraph.InternalError, runner.ClassRetryable, runner.KindServer, 500, 0},
+		{fakegraph.BadGateway, runner.ClassRetryable, runner.KindServer, 502, 0},
+		{fakegraph.Unavailable, runner.ClassRetryable, runner.KindServer, 503, 3 * time.Second},
+		{fakegraph.UnavailableBare, runner.ClassRetryable, runner.KindServer, 503, 0},
+		{fakegraph.GatewayTimeout, runner.ClassRetryable, runner.KindServer, 504, 0},
+		{fakegraph.Slow, runner.ClassRetryable, runner.KindTimeout, 0, 0},
+		{fakegraph.Dropped, runner.ClassRetryable, runner.KindNetwork, 0, 0},
 		// A fresh source's first request is on a new connection, which net/http never replays.
-		{fakegraph.Reset, runner.ClassRetryable, 0, 0},
-		{fakegraph.Truncated, runner.ClassRetryable, 0, 0},
-		{fakegraph.NotJSON, runner.ClassRetryable, 0, 0},
-		{fakegraph.WrongType, runner.ClassRetryable, 0, 0},
-		{fakegraph.ExpiredToken, runner.ClassPermanent, 410, 0},
+		{fakegraph.Reset, runner.ClassRetryable, runner.KindNetwork, 0, 0},
+		{fakegraph.Truncated, runner.ClassRetryable, runner.KindUnreadable, 0, 0},
+		{fakegraph.NotJSON, runner.ClassRetryable, runner.KindUnreadable, 0, 0},
+		{fakegraph.WrongType, runner.ClassRetryable, runner.KindUnreadable, 0, 0},
+		{fakegraph.ExpiredToken, runner.ClassPermanent, runner.KindRefused, 410, 0},
 	}
 	covered := map[fakegraph.FaultKind]bool{}
 	for _, tt := range tests {
@@ -185,8 +186,8 @@ func TestFakeFaults(t *testing.T) {
 			if len(errs) == 0 {
 				t.Fatal("the fault produced no error")
 			}
-			if c := runner.DefaultClassify(errs[0]); c != tt.class {
-				t.Fatalf("class %s, want %s for %v", c, tt.class, errs[0])
+			if c, k := calsync.Classify(errs[0]); c != tt.class || k != tt.errKind {
+				t.Fatalf("class %s, kind %q; want %s, %q for %v", c, k, tt.class, tt.errKind, errs[0])
 			}
 			var ge *Error
 			if tt.status != 0 && (!errors.As(errs[0], &ge) || ge.Status != tt.status || ge.Wait != tt.retryWait) {
@@ -388,7 +389,7 @@ func TestFakeRejectsWrongToken(t *testing.T) {
 	}
 	_, err = s.List(context.Background(), now, now.Add(time.Hour))
 	var ge *Error
-	if !errors.As(err, &ge) || ge.Status != 401 || runner.DefaultClassify(err) != runner.ClassPermanent {
+	if class, kind := calsync.Classify(err); !errors.As(err, &ge) || ge.Status != 401 || class != runner.ClassPermanent || kind != runner.KindSignIn {
 		t.Fatalf("err = %v, want a permanent 401", err)
 	}
 	if strings.Contains(err.Error(), "not-the-token") {

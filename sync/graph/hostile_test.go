@@ -270,9 +270,9 @@ func TestTooManyEventsIsRefused(t *testing.T) {
 		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "20000") {
 			t.Fatalf("err = %v, want ErrTooLarge naming 20000", err)
 		}
-		// Retrying reads the same bytes: permanent.
-		if c := runner.DefaultClassify(err); c != runner.ClassPermanent {
-			t.Fatalf("class %v, want permanent", c)
+		// Retrying reads the same bytes: permanent; the health names it unreadable.
+		if c, k := calsync.Classify(err); c != runner.ClassPermanent || k != runner.KindUnreadable {
+			t.Fatalf("class %v, kind %q; want permanent, unreadable", c, k)
 		}
 	})
 	t.Run("two pages", func(t *testing.T) {
@@ -335,9 +335,9 @@ func TestRedirectToAnotherOriginIsRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("HTTP %d: err = %v, want %q", status, err, want)
 		}
-		// Not retried: the same request is redirected the same way again.
-		if c := runner.DefaultClassify(err); c != runner.ClassPermanent {
-			t.Fatalf("HTTP %d: class %v, want permanent", status, c)
+		// Not retried: the same request is redirected the same way again. Its kind is refused.
+		if c, k := calsync.Classify(err); c != runner.ClassPermanent || k != runner.KindRefused {
+			t.Fatalf("HTTP %d: class %v, kind %q; want permanent, refused", status, c, k)
 		}
 		if n := len(otherRec.requests()); n != 0 {
 			t.Fatalf("HTTP %d: the other host got %d requests", status, n)

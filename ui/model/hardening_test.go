@@ -26,7 +26,7 @@ func TestHealthLineWaitingForGraph(t *testing.T) {
 		}, start.Add(time.Minute), "Syncing — waiting for Microsoft Graph…"},
 		{"slow and failing before", func(s *calsync.Snapshot) {
 			s.Syncing, s.SyncStarted = true, start
-			s.Health = runner.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 2}
+			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 2}
 		}, start.Add(10 * time.Second), "Sync failing — waiting for Microsoft Graph…"},
 		{"not syncing", func(s *calsync.Snapshot) {}, start.Add(time.Hour), "Synced 10:42"},
 	}
@@ -67,7 +67,7 @@ func TestFarTimesCarryTheirDate(t *testing.T) {
 	yesterday := time.Date(2026, 11, 26, 23, 58, 0, 0, berlin)
 	s := ok()
 	s.LastSync = yesterday
-	s.Health = runner.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5,
+	s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5,
 		LastSuccess: tp(yesterday), RetryAt: tp(tomorrow)}
 	s.Recent = []calsync.SyncRecord{{At: yesterday, Duration: time.Second, Kind: calsync.SyncDelta}, {At: now, Duration: time.Second, Err: "HTTP 503"}}
 	if got, want := HealthLine(s, now, berlin), "Offline — retrying Sat 28 Nov 00:51"; got != want {
@@ -86,7 +86,7 @@ func TestFarTimesCarryTheirDate(t *testing.T) {
 	if !strings.HasPrefix(p.Bars[1].Label, "23:59: failed") {
 		t.Errorf("bar 1 = %q, want today's time only", p.Bars[1].Label)
 	}
-	s.Health = runner.Health{Status: runner.StatusOperational, Breaker: "closed"}
+	s.Health = calsync.Health{Status: runner.StatusOperational, Breaker: "closed"}
 	if got, want := HealthLine(s, now, berlin), "Synced Thu 26 Nov 23:58 (out of date)"; got != want && !strings.HasPrefix(got, "Synced Thu 26 Nov 23:58") {
 		t.Errorf("HealthLine = %q, want %q", got, want)
 	}
@@ -100,12 +100,5 @@ func TestFarTimesCarryTheirDate(t *testing.T) {
 	s = ok(long)
 	if got := Header(s, now, berlin); !strings.Contains(got, "until Sun 29 Nov 00:59") {
 		t.Errorf("Header = %q, want the end's date", got)
-	}
-}
-
-func TestErrorTextTooLarge(t *testing.T) {
-	in := "calendar sync: graph: calendarView/delta page 1: unusable response (HTTP 200): the response is too large to read: more than 20000 events in one sync"
-	if got, want := ErrorText(in, 30*time.Second), "Microsoft Graph sent more than caltray can read (too many or too large meetings)"; got != want {
-		t.Errorf("ErrorText = %q, want %q", got, want)
 	}
 }

@@ -36,7 +36,7 @@ func withJoin(a calsync.Appointment, url string) calsync.Appointment { a.JoinURL
 func ok(apps ...calsync.Appointment) calsync.Snapshot {
 	return calsync.Snapshot{
 		Appointments: apps,
-		Health:       runner.Health{Healthy: true, Status: runner.StatusOperational, Breaker: "closed", LastSuccess: tp(at(10, 42))},
+		Health:       calsync.Health{Healthy: true, Status: runner.StatusOperational, Breaker: "closed", LastSuccess: tp(at(10, 42))},
 		LastSync:     at(10, 42),
 		Auth:         calsync.AuthOK,
 	}
@@ -77,9 +77,9 @@ func TestHeader(t *testing.T) {
 		{"signed out", signedOut, at(10, 0), "caltray: sign in to see your meetings"},
 		{"sign-in needed", needSignIn, at(10, 0), "caltray: sign in again to update your meetings"},
 		{"first sync", calsync.Snapshot{Auth: calsync.AuthOK, Syncing: true}, at(10, 0), "caltray: loading your calendar…"},
-		{"first sync failed", calsync.Snapshot{Auth: calsync.AuthOK, Health: runner.Health{Status: runner.StatusDegraded, ConsecutiveFailures: 1,
+		{"first sync failed", calsync.Snapshot{Auth: calsync.AuthOK, Health: calsync.Health{Status: runner.StatusDegraded, ConsecutiveFailures: 1,
 			LastError: "context deadline exceeded"}}, at(10, 0), "caltray: could not load your calendar yet"},
-		{"first sync failed, retry running", calsync.Snapshot{Auth: calsync.AuthOK, Syncing: true, Health: runner.Health{Status: runner.StatusDegraded,
+		{"first sync failed, retry running", calsync.Snapshot{Auth: calsync.AuthOK, Syncing: true, Health: calsync.Health{Status: runner.StatusDegraded,
 			ConsecutiveFailures: 1, LastError: "context deadline exceeded"}}, at(10, 0), "caltray: loading your calendar…"},
 		{"no title", ok(meeting("8", "", at(11, 0), time.Hour)), at(10, 50), "(no title) in 10 min"},
 		{"long title", ok(meeting("9", strings.Repeat("x", 60), at(11, 0), time.Hour)), at(10, 50), strings.Repeat("x", 39) + "… in 10 min"},
@@ -107,35 +107,35 @@ func TestHealthLineAndIcon(t *testing.T) {
 		icon assets.State
 	}{
 		{"synced", base, "Synced 10:42", assets.Operational},
-		{"stale", mod(func(s *calsync.Snapshot) { s.Stale = true }), "Synced 10:42 (out of date)", assets.Degraded},
+		{"stale", mod(func(s *calsync.Snapshot) { s.Health.Stale = true }), "Synced 10:42 (out of date)", assets.Degraded},
 		{"offline", mod(func(s *calsync.Snapshot) {
-			s.Health = runner.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 47))}
+			s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 47))}
 		}), "Offline — retrying 10:47", assets.Down},
 		{"offline, no retry time", mod(func(s *calsync.Snapshot) {
-			s.Health = runner.Health{Status: runner.StatusDown, Breaker: "open"}
+			s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open"}
 		}), "Offline — retrying soon", assets.Down},
 		{"throttled", mod(func(s *calsync.Snapshot) {
-			s.Health = runner.Health{Status: runner.StatusDegraded, Breaker: "closed", Throttled: true, RetryAt: tp(at(10, 45))}
+			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", LastErrorKind: runner.KindThrottled, RetryAt: tp(at(10, 45))}
 		}), "Throttled by Microsoft — retrying 10:45", assets.Degraded},
 		{"failing", mod(func(s *calsync.Snapshot) {
-			s.Health = runner.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 2, RetryAt: tp(at(10, 44))}
+			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 2, RetryAt: tp(at(10, 44))}
 		}), "Sync failing — retrying 10:44", assets.Degraded},
 		{"offline, retry time passed", mod(func(s *calsync.Snapshot) {
-			s.Health = runner.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 40))}
+			s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 40))}
 		}), "Offline — retrying soon", assets.Down},
 		{"half-open", mod(func(s *calsync.Snapshot) {
-			s.Health = runner.Health{Status: runner.StatusDegraded, Breaker: "half-open"}
+			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "half-open"}
 		}), "Reconnecting…", assets.Degraded},
 		{"bypassed and fine", mod(func(s *calsync.Snapshot) {
-			s.Health = runner.Health{Status: runner.StatusBypassed, Breaker: "closed"}
+			s.Health = calsync.Health{Status: runner.StatusBypassed, Breaker: "closed"}
 		}), "Synced 10:42", assets.Operational},
 		{"bypassed and failing", mod(func(s *calsync.Snapshot) {
-			s.Health = runner.Health{Status: runner.StatusBypassed, Breaker: "closed", ConsecutiveFailures: 1}
+			s.Health = calsync.Health{Status: runner.StatusBypassed, Breaker: "closed", ConsecutiveFailures: 1}
 		}), "Sync failing — retrying soon", assets.Degraded},
 		{"sign-in needed", mod(func(s *calsync.Snapshot) { s.Auth = calsync.AuthSignInNeeded }), "Sign-in needed", assets.SignInNeeded},
 		{"signed out", mod(func(s *calsync.Snapshot) { s.Auth = calsync.AuthSignedOut }), "Signed out", assets.SignedOut},
-		{"first sync running", calsync.Snapshot{Auth: calsync.AuthOK, Syncing: true, Health: runner.Health{Status: runner.StatusOperational}}, "Syncing…", assets.Operational},
-		{"never synced", calsync.Snapshot{Auth: calsync.AuthOK, Health: runner.Health{Status: runner.StatusOperational}}, "Not synced yet", assets.Operational},
+		{"first sync running", calsync.Snapshot{Auth: calsync.AuthOK, Syncing: true, Health: calsync.Health{Status: runner.StatusOperational}}, "Syncing…", assets.Operational},
+		{"never synced", calsync.Snapshot{Auth: calsync.AuthOK, Health: calsync.Health{Status: runner.StatusOperational}}, "Not synced yet", assets.Operational},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -278,24 +278,30 @@ func TestJoinTargetPrefersTheNextMeeting(t *testing.T) {
 	}
 }
 
+// The words come from the kind alone: the same text under another kind reads differently, and
+// a reworded error of a known kind reads the same.
 func TestErrorText(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", "None"},
-		{"calendarView: attempt 3: context deadline exceeded", "Microsoft Graph did not answer in 30 s"},
-		{"graph: calendarView page 1: HTTP 503 Service Unavailable (serviceNotAvailable)", "Microsoft Graph had a server error (HTTP 503)"},
-		{"graph: calendarView: HTTP 429 Too Many Requests (TooManyRequests)", "Microsoft Graph asked caltray to slow down (throttled)"},
-		{"circuit breaker open (5 failures in a row)", "Paused calls to Microsoft Graph after repeated failures"},
-		{`Get "http://127.0.0.1:1/v1.0/me": dial tcp 127.0.0.1:1: connect: connection refused`, "Could not reach Microsoft Graph: check the network"},
-		{"read: connection reset by peer", "The connection to Microsoft Graph broke off"},
-		{"unexpected EOF", "The connection to Microsoft Graph broke off"},
-		{"graph: HTTP 401 Unauthorized", "Microsoft Graph refused the request: sign in again"},
-		{"auth: sign-in needed: refresh token expired", "Your sign-in expired: sign in again"},
-		{"something odd happened", "something odd happened"},
-		{strings.Repeat("long ", 40), strings.TrimSpace(strings.Repeat("long ", 24)) + "…"},
+	tests := []struct {
+		kind     runner.Kind
+		in, want string
+	}{
+		{runner.KindNone, "", "None"},
+		{runner.KindTimeout, "calendarView: attempt 3: context deadline exceeded", "Microsoft Graph did not answer in 30 s"},
+		{runner.KindServer, "graph: calendarView page 1: HTTP 503 Service Unavailable", "Microsoft Graph had a server error"},
+		{runner.KindServer, "reworded: the backend fell over", "Microsoft Graph had a server error"},
+		{runner.KindThrottled, "graph: calendarView: HTTP 429 Too Many Requests", "Microsoft Graph asked caltray to slow down (throttled)"},
+		{runner.KindBreakerOpen, "circuit breaker open until 10:47:00", "Paused calls to Microsoft Graph after repeated failures"},
+		{runner.KindNetwork, "dial tcp 127.0.0.1:1: connect: connection refused", "Could not reach Microsoft Graph, or the connection broke off: check the network"},
+		{runner.KindSignIn, "graph: HTTP 401 Unauthorized", "Your sign-in expired or was refused: sign in again"},
+		{runner.KindKeyring, "no OS keyring", "No keyring to keep your sign-in in: it lasts until caltray quits"},
+		{runner.KindUnreadable, "the response is too large to read", "Microsoft Graph sent an answer caltray could not read (malformed, or more than it can hold)"},
+		{runner.KindRefused, "graph: HTTP 403 Forbidden", "Microsoft Graph refused the request (or redirected it elsewhere)"},
+		{runner.KindOther, "HTTP 503 but of kind other", "HTTP 503 but of kind other"},
+		{runner.KindOther, strings.Repeat("long ", 40), strings.TrimSpace(strings.Repeat("long ", 24)) + "…"},
 	}
 	for _, tt := range tests {
-		if got := ErrorText(tt.in, 30*time.Second); got != tt.want {
-			t.Errorf("ErrorText(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := ErrorText(tt.kind, tt.in, 30*time.Second); got != tt.want {
+			t.Errorf("ErrorText(%q, %q) = %q, want %q", tt.kind, tt.in, got, tt.want)
 		}
 	}
 }
@@ -306,22 +312,22 @@ func TestHealthPanel(t *testing.T) {
 	for i := range 25 {
 		r := calsync.SyncRecord{At: at(10, 0).Add(time.Duration(i) * time.Minute), Duration: time.Duration(i+1) * 100 * time.Millisecond, Kind: calsync.SyncDelta}
 		if i%5 == 4 {
-			r.Err, r.Kind = "context deadline exceeded", ""
+			r.Err, r.ErrKind, r.Kind = "context deadline exceeded", runner.KindTimeout, ""
 		}
 		recent = append(recent, r)
 	}
 	tests := []struct {
 		name string
-		h    runner.Health
+		h    calsync.Health
 		want Panel
 	}{
-		{"down", runner.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5,
-			LastSuccess: tp(at(10, 42)), LastError: "context deadline exceeded", RetryAt: tp(at(10, 55))},
+		{"down", calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5,
+			LastSuccess: tp(at(10, 42)), LastError: "context deadline exceeded", LastErrorKind: runner.KindTimeout, RetryAt: tp(at(10, 55))},
 			Panel{Status: "Down: calls to Microsoft Graph are paused", Breaker: "Open (calls paused)", Failures: "5 in a row",
 				LastSuccess: "10:42 (8 min ago)", LastError: "Microsoft Graph did not answer in 30 s", NextRetry: "10:55"}},
-		{"operational", runner.Health{Status: runner.StatusOperational, Breaker: "closed", LastSuccess: tp(at(10, 50))},
+		{"operational", calsync.Health{Status: runner.StatusOperational, Breaker: "closed", LastSuccess: tp(at(10, 50))},
 			Panel{Status: "Operational", Breaker: "Closed", Failures: "None", LastSuccess: "10:50 (just now)", LastError: "None", NextRetry: "—"}},
-		{"half-open, retry passed", runner.Health{Status: runner.StatusDegraded, Breaker: "half-open", ConsecutiveFailures: 1, RetryAt: tp(at(10, 49))},
+		{"half-open, retry passed", calsync.Health{Status: runner.StatusDegraded, Breaker: "half-open", ConsecutiveFailures: 1, RetryAt: tp(at(10, 49))},
 			Panel{Status: "Degraded: testing the connection again", Breaker: "Half-open (testing the connection)", Failures: "1",
 				LastSuccess: "10:42 (8 min ago, from the cache)", LastError: "None", NextRetry: "—"}},
 	}

@@ -47,7 +47,7 @@ func IconState(s calsync.Snapshot) assets.State {
 			return assets.Degraded
 		}
 	}
-	if s.Stale {
+	if s.Health.Stale {
 		return assets.Degraded
 	}
 	return assets.Operational
@@ -74,7 +74,7 @@ func HealthLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 		retry = waitingSuffix
 	}
 	switch {
-	case h.Throttled && (h.Status == runner.StatusDegraded || h.Status == runner.StatusDown):
+	case h.LastErrorKind == runner.KindThrottled && (h.Status == runner.StatusDegraded || h.Status == runner.StatusDown):
 		return "Throttled by Microsoft" + or(retry, " — retrying soon")
 	case h.Status == runner.StatusDown:
 		return "Offline" + or(retry, " — retrying soon")
@@ -93,7 +93,7 @@ func HealthLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 		return "Not synced yet"
 	}
 	line := "Synced " + when(s.LastSync, now, loc)
-	if s.Stale {
+	if s.Health.Stale {
 		line += " (out of date)"
 	}
 	if waiting {
@@ -115,51 +115,38 @@ func or(s, alt string) string {
 	return s
 }
 
-// ErrorText says in plain words what a runner's last error means. Errors reach the UI as
-// strings (runner.Health.LastError), so this matches the phrases the Graph source and the
-// runner use; anything unknown is shown shortened, as it is. timeout is the per-attempt limit,
-// for "did not answer in 30 s".
-func ErrorText(lastError string, timeout time.Duration) string {
-	e := strings.ToLower(lastError)
-	has := func(subs ...string) bool {
-		for _, s := range subs {
-			if strings.Contains(e, s) {
-				return true
-			}
+// ErrorText says in plain words what an error of kind means. The words are chosen by the
+// kind the runner's classifier gave the error, never by searching its text, so rewording an
+// error in graph, runner or auth cannot change what the user is told; lastError (already inert)
+// is shown, shortened, only for a failure no kind names. timeout is the per-attempt limit, for
+// "did not answer in 30 s".
+func ErrorText(kind runner.Kind, lastError string, timeout time.Duration) string {
+	switch kind {
+	case runner.KindNone:
+		if lastError == "" {
+			return "None"
 		}
-		return false
-	}
-	switch {
-	case e == "":
-		return "None"
-	case has("sign-in needed", "invalid_grant", "interaction_required"):
-		return "Your sign-in expired: sign in again"
-	case has("no os keyring"):
+	case runner.KindSignIn:
+		return "Your sign-in expired or was refused: sign in again"
+	case runner.KindKeyring:
 		return "No keyring to keep your sign-in in: it lasts until caltray quits"
-	case has("circuit breaker open"):
+	case runner.KindBreakerOpen:
 		return "Paused calls to Microsoft Graph after repeated failures"
-	case has("http 429", "toomanyrequests"):
+	case runner.KindThrottled:
 		return "Microsoft Graph asked caltray to slow down (throttled)"
-	case has("http 401", "http 403"):
-		return "Microsoft Graph refused the request: sign in again"
-	case has("http 5"):
-		if i := strings.Index(e, "http 5"); i >= 0 && len(e) >= i+8 {
-			return fmt.Sprintf("Microsoft Graph had a server error (HTTP %s)", e[i+5:i+8])
-		}
+	case runner.KindServer:
 		return "Microsoft Graph had a server error"
-	case has("deadline exceeded", "timed out", "timeout"):
+	case runner.KindTimeout:
 		if timeout > 0 {
 			return fmt.Sprintf("Microsoft Graph did not answer in %s", humanDuration(timeout))
 		}
 		return "Microsoft Graph did not answer in time"
-	case has("no such host", "connection refused", "network is unreachable", "no route to host", "dial tcp"):
-		return "Could not reach Microsoft Graph: check the network"
-	case has("connection reset", "eof", "broken pipe"):
-		return "The connection to Microsoft Graph broke off"
-	case has("too large to read"): // graph.ErrTooLarge
-		return "Microsoft Graph sent more than caltray can read (too many or too large meetings)"
-	case has("not json", "invalid character", "unexpected end of json", "content-type"):
-		return "Microsoft Graph sent an answer caltray could not read"
+	case runner.KindNetwork:
+		return "Could not reach Microsoft Graph, or the connection broke off: check the network"
+	case runner.KindUnreadable:
+		return "Microsoft Graph sent an answer caltray could not read (malformed, or more than it can hold)"
+	case runner.KindRefused:
+		return "Microsoft Graph refused the request (or redirected it elsewhere)"
 	}
 	return shorten(lastError, 120)
 }
@@ -218,7 +205,7 @@ func HealthPanel(s calsync.Snapshot, now time.Time, loc *time.Location, timeout 
 	h := s.Health
 	p := Panel{
 		Status:    statusText(s),
-		LastError: ErrorText(h.LastError, timeout),
+		LastError: ErrorText(h.LastErrorKind, h.LastError, timeout),
 		NextRetry: "—",
 	}
 	switch h.Breaker {
@@ -257,7 +244,7 @@ func HealthPanel(s calsync.Snapshot, now time.Time, loc *time.Location, timeout 
 	for _, r := range recent {
 		b := Bar{Duration: r.Duration, Failed: r.Err != ""}
 		if b.Failed {
-			b.Label = fmt.Sprintf("%s: failed after %s: %s", when(r.At, now, loc), seconds(r.Duration), ErrorText(r.Err, timeout))
+			b.Label = fmt.Sprintf("%s: failed after %s: %s", when(r.At, now, loc), seconds(r.Duration), ErrorText(r.ErrKind, r.Err, timeout))
 		} else {
 			b.Label = fmt.Sprintf("%s: %s, %s", when(r.At, now, loc), seconds(r.Duration), r.Kind)
 		}
@@ -309,7 +296,7 @@ func statusText(s calsync.Snapshot) string {
 	case runner.StatusDegraded:
 		t = "Degraded"
 		switch {
-		case h.Throttled:
+		case h.LastErrorKind == runner.KindThrottled:
 			t += ": throttled by Microsoft"
 		case h.Breaker == "half-open":
 			t += ": testing the connection again"
@@ -323,7 +310,7 @@ func statusText(s calsync.Snapshot) string {
 	default:
 		t = "Starting"
 	}
-	if s.Stale && h.Status != runner.StatusDown {
+	if h.Stale && h.Status != runner.StatusDown {
 		t += "; the agenda may be out of date"
 	}
 	if s.Auth == calsync.AuthNoKeyring {
