@@ -25,7 +25,7 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var days daysFlag
 	fs.Var(&days, "days", "show `N` days after today, 0 for today only (default: the settings' window, 7)")
-	asJSON := fs.Bool("json", false, "print the agenda as JSON (the schema in DESIGN.md)")
+	asJSON := fs.Bool("json", false, "print the agenda as JSON (the schema in docs/DESIGN.md)")
 	var graphURL string
 	urlVar(fs, &graphURL, "graph-url", origin.DefaultGraph, "Microsoft Graph base `URL` (https; http only for loopback)")
 	demo := fs.Bool("demo", false, "sync against a simulated Graph started in-process: no account, no network")

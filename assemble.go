@@ -24,7 +24,7 @@ import (
 	"caltray/sync/graph"
 )
 
-// The kinds of failure syncOnce and newLoop report; each maps to one of the exit codes in DESIGN.md.
+// The kinds of failure syncOnce and newLoop report; each maps to one of the exit codes in docs/DESIGN.md.
 var (
 	// errUsage: a flag or the configuration is wrong (exit 2).
 	errUsage = errors.New("usage")
@@ -163,7 +163,7 @@ func newLoop(o loopOptions) (loop *calsync.Loop, close func(), err error) {
 			err = nil
 		}
 	}
-	loop, err = calsync.New(calsync.Config{Source: src, Runner: r, Settings: settings, Cache: cache,
+	loop, err = calsync.NewLoop(calsync.LoopConfig{Source: src, Runner: r, Settings: settings, Cache: cache,
 		Location: o.Location, Logger: o.Logger, Auth: o.AuthState})
 	if err != nil {
 		return nil, nil, fail(errUsage, err)

@@ -1,5 +1,5 @@
 // Command caltray shows your Microsoft 365 meetings, and the health of their sync, in the
-// system tray. See README.md; the contracts (sub-commands, exit codes, JSON) are in DESIGN.md.
+// system tray. See README.md; the contracts (sub-commands, exit codes, JSON) are in docs/DESIGN.md.
 package main
 
 import (
@@ -14,7 +14,7 @@ import (
 // version is the release; the build may override it with -ldflags "-X main.version=...".
 var version = "0.1.0"
 
-// Exit codes, a contract with scripts (DESIGN.md).
+// Exit codes, a contract with scripts (docs/DESIGN.md).
 const (
 	exitOK     = 0
 	exitUsage  = 2 // bad flags, arguments or configuration

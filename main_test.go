@@ -171,7 +171,7 @@ func startFake(t *testing.T, useTLS bool, opts fakegraph.Options) (*fakegraph.Se
 	return fake, env
 }
 
-// output mirrors the JSON contract in DESIGN.md; unknown fields fail the decode.
+// output mirrors the JSON contract in docs/DESIGN.md; unknown fields fail the decode.
 type output struct {
 	GeneratedAt time.Time `json:"generated_at"`
 	Health      struct {

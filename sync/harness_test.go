@@ -134,7 +134,7 @@ type Harness struct {
 // HarnessOptions tweak a Harness's configuration before the loop is made.
 type HarnessOptions struct {
 	Runner func(*runner.Config)
-	Loop   func(*Config)
+	Loop   func(*LoopConfig)
 	Clock  func(*fakeclock.Clock) runner.Clock // wraps the fake clock for the configs
 	// FakeClock is the clock to use instead of a new one at T0 (to share it with a fake server).
 	FakeClock *fakeclock.Clock
@@ -170,7 +170,7 @@ func NewHarness(t *testing.T, src Source, o HarnessOptions) *Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{
+	cfg := LoopConfig{
 		Source:      src,
 		Runner:      r,
 		Clock:       clock,
@@ -182,7 +182,7 @@ func NewHarness(t *testing.T, src Source, o HarnessOptions) *Harness {
 	if o.Loop != nil {
 		o.Loop(&cfg)
 	}
-	l, err := New(cfg)
+	l, err := NewLoop(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func TestLoopAgainstFakeGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := calsync.NewHarness(t, src, calsync.HarnessOptions{FakeClock: clock, Loop: func(c *calsync.Config) { c.Cache = cache }})
+	h := calsync.NewHarness(t, src, calsync.HarnessOptions{FakeClock: clock, Loop: func(c *calsync.LoopConfig) { c.Cache = cache }})
 	h.Start()
 	s := h.Latest()
 	if s.Health.Stale || len(s.Appointments) == 0 || s.Recent[0].Kind != calsync.SyncFull {

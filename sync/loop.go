@@ -29,8 +29,8 @@ const (
 // syncOp is the runner operation name of a sync, which keys the runner's metrics.
 const syncOp = "calendar sync"
 
-// Config is what a Loop is made of. Source and Runner are required.
-type Config struct {
+// LoopConfig is what a Loop is made of. Source and Runner are required.
+type LoopConfig struct {
 	Source   Source         // a DeltaSource syncs incrementally
 	Runner   *runner.Runner // every sync goes through it
 	Settings Settings       // the zero value means DefaultSettings
@@ -57,7 +57,7 @@ type Config struct {
 // wake from sleep, through the runner, and publishes Snapshots. One goroutine owns all of its
 // state; the methods only send it requests, so they are safe to call from any goroutine.
 type Loop struct {
-	cfg Config
+	cfg LoopConfig
 	log *slog.Logger
 
 	idleHook func(syncing bool) // tests: called each time the owner is about to wait
@@ -75,13 +75,13 @@ type Loop struct {
 	done                chan struct{}
 }
 
-// New checks cfg and returns a Loop that does nothing until Start (or Once).
-func New(cfg Config) (*Loop, error) {
+// NewLoop checks cfg and returns a Loop that does nothing until Start (or Once).
+func NewLoop(cfg LoopConfig) (*Loop, error) {
 	if cfg.Source == nil {
-		return nil, errors.New("sync: Config.Source is nil")
+		return nil, errors.New("sync: LoopConfig.Source is nil")
 	}
 	if cfg.Runner == nil {
-		return nil, errors.New("sync: Config.Runner is nil")
+		return nil, errors.New("sync: LoopConfig.Runner is nil")
 	}
 	if cfg.Settings == (Settings{}) {
 		cfg.Settings = DefaultSettings()

@@ -22,16 +22,16 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	bad.Interval = time.Second
 	tests := []struct {
 		name string
-		cfg  Config
+		cfg  LoopConfig
 		want string
 	}{
-		{"no source", Config{Runner: r}, "Source is nil"},
-		{"no runner", Config{Source: &stubSource{}}, "Runner is nil"},
-		{"bad settings", Config{Source: &stubSource{}, Runner: r, Settings: bad}, "interval is 1s"},
+		{"no source", LoopConfig{Runner: r}, "Source is nil"},
+		{"no runner", LoopConfig{Source: &stubSource{}}, "Runner is nil"},
+		{"bad settings", LoopConfig{Source: &stubSource{}, Runner: r, Settings: bad}, "interval is 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.cfg)
+			_, err := NewLoop(tt.cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("New: err = %v, want it to mention %q", err, tt.want)
 			}
@@ -52,7 +52,7 @@ func TestLoopSyncsAtStartAndEveryInterval(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.rand), func(t *testing.T) {
 			src := &stubSource{apps: []Appointment{appt("a", time.Hour, time.Hour)}}
-			h := NewHarness(t, src, HarnessOptions{Loop: func(c *Config) { c.Rand = func() float64 { return tt.rand } }})
+			h := NewHarness(t, src, HarnessOptions{Loop: func(c *LoopConfig) { c.Rand = func() float64 { return tt.rand } }})
 			h.Start()
 			if got := src.count(); got != 1 {
 				t.Fatalf("syncs after start = %d, want 1", got)
@@ -367,7 +367,7 @@ func TestLoopPublishesCacheBeforeFirstSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := &stubSource{gate: make(chan struct{}), entered: make(chan int, 1), errs: []error{errFlaky}}
-	h := NewHarness(t, src, HarnessOptions{Loop: func(cfg *Config) { cfg.Cache = c }})
+	h := NewHarness(t, src, HarnessOptions{Loop: func(cfg *LoopConfig) { cfg.Cache = c }})
 	snaps, cancel := h.Loop.Subscribe()
 	defer cancel()
 	h.Loop.Start()
@@ -504,7 +504,7 @@ func TestLoopStopBeforeStart(t *testing.T) {
 
 func TestLoopRunsHealthCheck(t *testing.T) {
 	src := &stubSource{errs: []error{errFlaky, errFlaky, errFlaky}}
-	h := NewHarness(t, src, HarnessOptions{Loop: func(c *Config) { c.HealthCheck = 5 * time.Minute }})
+	h := NewHarness(t, src, HarnessOptions{Loop: func(c *LoopConfig) { c.HealthCheck = 5 * time.Minute }})
 	h.Start()
 	// The loop's timer and the health check's are both set: the check runs at T0+5m.
 	if !h.Clock.WaitForTimers(2, nil) {
@@ -522,13 +522,13 @@ func TestOnceReturnsCachedAgendaOnFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := &stubSource{apps: []Appointment{appt("a", time.Hour, time.Hour)}}
-	h := NewHarness(t, src, HarnessOptions{Loop: func(cfg *Config) { cfg.Cache = c }})
+	h := NewHarness(t, src, HarnessOptions{Loop: func(cfg *LoopConfig) { cfg.Cache = c }})
 	s, err := h.Loop.Once(context.Background())
 	if err != nil || ids(s.Appointments) != "a" || s.Health.Stale {
 		t.Fatalf("Once: %v, apps %q stale %v", err, ids(s.Appointments), s.Health.Stale)
 	}
 	src.set(nil, &httpError{status: 503})
-	h2 := NewHarness(t, src, HarnessOptions{Loop: func(cfg *Config) { cfg.Cache = c }})
+	h2 := NewHarness(t, src, HarnessOptions{Loop: func(cfg *LoopConfig) { cfg.Cache = c }})
 	s, err = h2.Loop.Once(context.Background())
 	var re *runner.Error
 	if !errors.As(err, &re) || ids(s.Appointments) != "a" || !s.Health.Stale {
@@ -603,7 +603,7 @@ func TestNewHealth(t *testing.T) {
 func TestLoopAsksTheCredential(t *testing.T) {
 	src := &stubSource{}
 	state, msg := AuthSignedOut, "Nobody is signed in."
-	h := NewHarness(t, src, HarnessOptions{Loop: func(cfg *Config) {
+	h := NewHarness(t, src, HarnessOptions{Loop: func(cfg *LoopConfig) {
 		cfg.Auth = func() (AuthState, string) { return state, msg }
 	}})
 	src.set(nil, fmt.Errorf("get token: %w", ErrSignInNeeded))

@@ -181,7 +181,7 @@ func TestSoak(t *testing.T) {
 			c.AttemptTimeout = 10 * time.Second
 			c.FailureThreshold, c.OpenTimeout = soakThreshold, soakOpen
 		},
-		Loop: func(c *calsync.Config) {
+		Loop: func(c *calsync.LoopConfig) {
 			c.Cache, c.Settings = cache, settings
 			// No jitter: each cycle is one step of the fake clock (jitter has its own tests).
 			c.Rand = func() float64 { return 0.5 }

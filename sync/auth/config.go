@@ -32,7 +32,7 @@ import (
 	"caltray/sync/origin"
 )
 
-// Defaults of the sign-in settings (DESIGN.md, "Sign-in").
+// Defaults of the sign-in settings (docs/DESIGN.md, "Sign-in").
 const (
 	DefaultTenant    = "organizations"
 	DefaultAuthority = "https://login.microsoftonline.com/"

@@ -4,7 +4,7 @@
 //
 // It is built on msgraph-sdk-go's models, msgraph-sdk-go-core's request adapter and kiota's
 // RequestInformation, not on the SDK's generated request builders, whose package takes half a
-// minute to link (see DESIGN.md). It sends one request per page and never retries a failure:
+// minute to link (see docs/DESIGN.md). It sends one request per page and never retries a failure:
 // the runner is the only retry layer. (A page costs more than one request only when Graph
 // redirects it, or answers 401 with a Conditional Access claims challenge, which kiota's
 // adapter meets by asking the authentication provider for a token with those claims and
