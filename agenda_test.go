@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -121,5 +123,24 @@ func TestAgendaJSONErrorKinds(t *testing.T) {
 				t.Fatalf("exit %d, health %+v; want exit %d, kind %q, %s, healthy %v, stale\n%s", h.code, o.Health, tt.code, tt.kind, tt.status, tt.healthy, h.stderr)
 			}
 		})
+	}
+}
+
+// A damaged account record is named as such by every command, never taken for "nobody is
+// signed in" (which would send the user to sign in without saying what broke).
+func TestDamagedAccountRecordIsNamed(t *testing.T) {
+	h := newHome(t)
+	dir := filepath.Join(h.config, "caltray")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "account.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"agenda", "whoami"} {
+		h.run(cmd)
+		if h.code == exitOK || !strings.Contains(h.stderr, "account.json") || strings.Contains(h.stderr, "nobody is signed in") {
+			t.Errorf("caltray %s: exit %d, stderr:\n%s\nwant the damaged account record named", cmd, h.code, h.stderr)
+		}
 	}
 }
