@@ -87,22 +87,9 @@ type settingsFile struct {
 	ReminderMinutes int    `json:"reminder_minutes"`
 }
 
-// MarshalJSON writes the settings file's form.
-func (s Settings) MarshalJSON() ([]byte, error) {
-	return json.Marshal(settingsFile{
-		WindowDays:      s.WindowDays,
-		Interval:        s.Interval.String(),
-		HideDeclined:    s.HideDeclined,
-		HideCancelled:   s.HideCancelled,
-		HideAllDay:      s.HideAllDay,
-		ReminderMinutes: s.ReminderMinutes,
-	})
-}
-
-// UnmarshalJSON reads the settings file's form. Fields missing from data keep their values
-// in s, so decoding over DefaultSettings fills the gaps with defaults.
-func (s *Settings) UnmarshalJSON(data []byte) error {
-	f := settingsFile{
+// file is s in the settings file's form.
+func (s Settings) file() settingsFile {
+	return settingsFile{
 		WindowDays:      s.WindowDays,
 		Interval:        s.Interval.String(),
 		HideDeclined:    s.HideDeclined,
@@ -110,6 +97,17 @@ func (s *Settings) UnmarshalJSON(data []byte) error {
 		HideAllDay:      s.HideAllDay,
 		ReminderMinutes: s.ReminderMinutes,
 	}
+}
+
+// MarshalJSON writes the settings file's form.
+func (s Settings) MarshalJSON() ([]byte, error) {
+	return json.Marshal(s.file())
+}
+
+// UnmarshalJSON reads the settings file's form. Fields missing from data keep their values
+// in s, so decoding over DefaultSettings fills the gaps with defaults.
+func (s *Settings) UnmarshalJSON(data []byte) error {
+	f := s.file()
 	if err := json.Unmarshal(data, &f); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {

@@ -57,11 +57,8 @@ func IconState(s calsync.Snapshot) assets.State {
 // retrying 10:47", "Throttled by Microsoft — retrying 10:45", "Sign-in needed". A retry time
 // already past reads "retrying soon", so the line never names a time that has gone by.
 func HealthLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
-	switch s.Auth {
-	case calsync.AuthSignedOut:
-		return "Signed out"
-	case calsync.AuthSignInNeeded:
-		return "Sign-in needed"
+	if t, ok := signInText(s); ok {
+		return t
 	}
 	h := s.Health
 	retry := ""
@@ -281,12 +278,21 @@ func Ago(t, now time.Time) string {
 	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
 }
 
-func statusText(s calsync.Snapshot) string {
+// signInText names a sign-in problem, which comes before anything the sync could say: no sync
+// can fix it.
+func signInText(s calsync.Snapshot) (string, bool) {
 	switch s.Auth {
 	case calsync.AuthSignedOut:
-		return "Signed out"
+		return "Signed out", true
 	case calsync.AuthSignInNeeded:
-		return "Sign-in needed"
+		return "Sign-in needed", true
+	}
+	return "", false
+}
+
+func statusText(s calsync.Snapshot) string {
+	if t, ok := signInText(s); ok {
+		return t
 	}
 	h := s.Health
 	var t string
