@@ -84,7 +84,7 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 		CacheDir: cacheDir, Settings: settings, Logger: log,
 	}
 	if token == "" && !*demo {
-		authCfg.GraphURL, authCfg.Log = graphURL, log
+		authCfg.GraphURL, authCfg.Logger = graphURL, log
 		sess, p, code := signedIn(authCfg, stderr)
 		if code != exitOK {
 			return code

@@ -72,7 +72,7 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 			return fake.SetOutage(fakegraph.Fault{})
 		}
 	case token == "":
-		authCfg.GraphURL, authCfg.Log = graphURL, log
+		authCfg.GraphURL, authCfg.Logger = graphURL, log
 		sess, p, code := signedIn(authCfg, stderr)
 		if code != exitOK {
 			return code

@@ -83,8 +83,8 @@ type Config struct {
 	HTTPClient *http.Client
 	// OpenBrowser opens the sign-in page. Default the system browser.
 	OpenBrowser func(url string) error
-	// Log receives what the package has to say; never a token. Default slog.Default().
-	Log *slog.Logger
+	// Logger receives what the package has to say; never a token. Default slog.Default().
+	Logger *slog.Logger
 }
 
 // tenantPattern accepts tenant IDs (GUIDs), the tenant aliases and domain names: letters,
@@ -202,8 +202,8 @@ func (c Config) dir() (string, error) {
 }
 
 func (c Config) log() *slog.Logger {
-	if c.Log != nil {
-		return c.Log
+	if c.Logger != nil {
+		return c.Logger
 	}
 	return slog.Default()
 }

@@ -157,7 +157,7 @@ func (w *world) config(t *testing.T, kr Keyring, log io.Writer) Config {
 		Keyring:        kr,
 		KeyringService: "caltray-test-" + strings.ReplaceAll(t.Name(), "/", "-"),
 		HTTPClient:     client,
-		Log:            slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:         slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 }
 

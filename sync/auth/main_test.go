@@ -88,7 +88,7 @@ func helperMain(raw string) int {
 	time.Sleep(time.Until(spec.StartAt))
 	cfg := Config{
 		ClientID: spec.ClientID, Authority: spec.Authority, GraphURL: spec.GraphURL, KeyringService: spec.Service,
-		Log: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -97,7 +97,7 @@ var keyrings = []struct {
 func testStore(t *testing.T, kr Keyring) *tokenStore {
 	t.Helper()
 	cfg := Config{Keyring: kr, KeyringService: "caltray-test-" + strings.ReplaceAll(t.Name(), "/", "-"),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	st := newTokenStore(cfg, filepath.Join(t.TempDir(), "caltray"))
 	t.Cleanup(func() { kr.Delete(st.service, keyEntry) })
 	return st
