@@ -19,7 +19,7 @@ esac
 # Debian versions start with a digit and use no '-' in a native package: 1.2.0-3-gabc -> 1.2.0+3.gabc;
 # an untagged tree (git describe gives the bare commit) -> 0~git.<commit>.
 debversion=$(echo "$version" | sed -e 's/-/+/' -e 's/-/./g')
-[[ $debversion =~ ^[0-9] ]] || debversion="0~git.$debversion"
+[[ $debversion =~ ^[0-9]+\.[0-9] ]] || debversion="0~git.$debversion"
 # Timestamps inside the archives: the commit's, so that two builds of a commit match.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
@@ -34,7 +34,7 @@ ldflags="-s -w -X main.version=$version -X main.commit=$commit"
 
 echo "== dist: linux/amd64 binary"
 go build -ldflags "$ldflags" -o "$stage/caltray" .
-"$stage/caltray" version | grep -qF "caltray $version (commit $commit," ||
+LANG=C.UTF-8 "$stage/caltray" version | grep -qF "caltray $version (commit $commit," ||
 	{ echo "dist: the Linux binary does not say version $version, commit $commit" >&2; exit 1; }
 
 echo "== dist: windows/amd64 binaries"
@@ -82,7 +82,7 @@ deb="$out/caltray_${version}_amd64.deb"
 dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
 if command -v lintian >/dev/null; then
 	# Errors fail the build; warnings are printed for whoever reads the log.
-	lintian --fail-on error --no-tag-display-limit "$deb"
+	lintian --fail-on error --tag-display-limit 0 "$deb"
 else
 	echo "dist: lintian is not installed: the .deb is unchecked (scripts/install-deps.sh installs it)" >&2
 fi
