@@ -2,7 +2,7 @@
 # every test. Both install what they need first (scripts/install-deps.sh, quick when done).
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: demo test deps build
+.PHONY: demo test deps build dist
 
 deps:
 	@scripts/install-deps.sh
@@ -16,3 +16,8 @@ demo: build
 
 test: deps
 	@scripts/test.sh
+
+# Release artifacts in dist/ (DESIGN.md): the .deb, the Linux tarball, the Windows zip, SHA256SUMS.
+# VERSION=1.2.0 overrides `git describe --tags --always --dirty`.
+dist: deps
+	@VERSION=$(VERSION) scripts/dist.sh

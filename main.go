@@ -11,9 +11,6 @@ import (
 	"caltray/ui/locale"
 )
 
-// version is the release; the build may override it with -ldflags "-X main.version=...".
-var version = "0.1.0"
-
 // Exit codes, a contract with scripts (docs/DESIGN.md).
 const (
 	exitOK     = 0
@@ -74,6 +71,6 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "caltray version: takes no arguments\n")
 		return exitUsage
 	}
-	fmt.Fprintf(stdout, "caltray %s\n", version)
+	fmt.Fprintln(stdout, versionLine())
 	return exitOK
 }

@@ -34,7 +34,7 @@ func TestRun(t *testing.T) {
 		stdout   string
 		inStderr string
 	}{
-		{[]string{"version"}, exitOK, "caltray " + version + "\n", ""},
+		{[]string{"version"}, exitOK, versionLine() + "\n", ""},
 		{[]string{"version", "extra"}, exitUsage, "", "takes no arguments"},
 		{[]string{"--help"}, exitOK, help.String(), ""},
 		{[]string{"-h"}, exitOK, help.String(), ""},

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages caltray needs to build and test: cgo headers for Fyne (X11/GL),
 # Xvfb for headless GUI tests, D-Bus and gnome-keyring for the Secret Service tests, xdotool and
-# ImageMagick for window checks and screenshots. Quick no-op when everything is present.
+# ImageMagick for window checks and screenshots; for the Windows build and its tests under Wine
+# (scripts/build-windows.sh, scripts/wine-test.sh) mingw-w64 and Wine; for make dist lintian,
+# desktop-file-validate, xz and zip. Quick no-op when everything is present.
 set -euo pipefail
 
 pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
-      xdotool imagemagick x11-utils procps)
+      xdotool imagemagick x11-utils procps
+      gcc-mingw-w64-x86-64 wine wine64 lintian desktop-file-utils dpkg-dev xz-utils zip unzip)
 
 missing=()
 for p in "${pkgs[@]}"; do

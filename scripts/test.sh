@@ -1,11 +1,35 @@
 #!/usr/bin/env bash
-# Every check `make test` runs: vet, gofmt, the race-enabled tests inside a private desktop
-# session (D-Bus, unlocked gnome-keyring, Xvfb), and a few seconds of each fuzz target.
+# Every check `make test` runs: vet (Linux, Windows, and macOS for the packages that need no cgo),
+# gofmt, the race-enabled tests inside a private desktop session (D-Bus, unlocked gnome-keyring,
+# Xvfb), a few seconds of each fuzz target, and the Windows build under Wine (scripts/wine-test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== go vet"
 go vet ./...
+
+# macOS: no SDK here, so no cgo: every package that needs neither cgo nor Fyne (whose darwin
+# files need cgo), tests included, must compile and vet for darwin, its darwin files included
+# (LaunchAgent autostart, Keychain through go-keyring). Left out: the main package, ui/, and the
+# script helpers that draw with Fyne.
+for arch in arm64 amd64; do
+	listed=$(GOOS=darwin GOARCH=$arch CGO_ENABLED=0 go list -e \
+		-f '{{.ImportPath}} {{.Incomplete}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./...)
+	mac=$(awk '$2 == "false" && !/ (fyne\.io\/|caltray\/ui |caltray\/ui$|caltray )/ {print $1}' <<<"$listed")
+	for must in caltray/ui/autostart caltray/sync/auth caltray/sync/graph caltray/runner; do
+		grep -qx "$must" <<<"$mac" || { echo "$must no longer builds for darwin/$arch without cgo" >&2; exit 1; }
+	done
+	echo "== go vet darwin/$arch, CGO_ENABLED=0 ($(wc -l <<<"$mac") packages; left out: $(awk '{print $1}' <<<"$listed" | grep -vxF "$mac" | xargs))"
+	GOOS=darwin GOARCH=$arch CGO_ENABLED=0 go vet $mac
+done
+
+# Windows: everything, cgo through mingw-w64 (what scripts/build-windows.sh builds with).
+if command -v x86_64-w64-mingw32-gcc >/dev/null; then
+	# caltray/ui is left out: its tests use ErrNoDisplay, which only the Linux/BSD file defines
+	# (its non-test code builds for Windows: scripts/wine-test.sh builds caltray.exe from it).
+	echo "== go vet windows/amd64 (cgo through mingw-w64; all but caltray/ui's tests)"
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc go vet $(go list ./... | grep -vx caltray/ui)
+fi
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))
@@ -32,3 +56,7 @@ for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r grep -h
 	echo "== fuzz $target ($pkg, 5s)"
 	go test -run='^$' -fuzz="^$target\$" -fuzztime=5s "$pkg"
 done
+
+# Windows: caltray.exe and caltray-cli.exe cross-built once, run under Wine on Xvfb.
+echo "== Windows under Wine"
+scripts/wine-test.sh

@@ -155,6 +155,15 @@ func (id *Identity) Mount(s *Server) {
 	s.Handle("/", id)
 }
 
+// SetAudience makes origin (such as https://localhost:PORT) the Graph audience instead of the
+// mounted Server's own origin, for clients that reach the Server under another name: under
+// Wine, whose TLS policy matches no IP-address names, the Windows tests use localhost.
+func (id *Identity) SetAudience(origin string) {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	id.audience = strings.TrimSuffix(origin, "/")
+}
+
 // IdentityAuthority returns the authority host URL of an Identity mounted on s, such as
 // "https://127.0.0.1:41234/"; MSAL's authority is that plus a tenant.
 func IdentityAuthority(s *Server) string {
