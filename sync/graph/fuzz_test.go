@@ -65,3 +65,14 @@ func checkAppointments(t *testing.T, appts []calsync.Appointment) {
 		}
 	}
 }
+
+// FuzzDecodePageMatchesDecoder checks decodePage against decodePageRef, the json.Decoder
+// reader it replaced: the same appointments, removals, skips and links, or errors of the same
+// kind (errorKind).
+// CI: go test -run=^$ -fuzz=FuzzDecodePageMatchesDecoder -fuzztime=5s ./sync/graph
+func FuzzDecodePageMatchesDecoder(f *testing.F) {
+	for _, s := range decodeCases() {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) { sameAsDecoder(t, body) })
+}

@@ -18,21 +18,44 @@ import (
 // numbers *float64, booleans *bool, and null a nil node, as in kiota. body must already have
 // passed json.Valid: parseTree checks structure only far enough never to panic.
 func parseTree(body []byte) (*jsonserialization.JsonParseNode, error) {
-	p := treeParser{b: body, keys: make(map[string]string)}
+	var p treeParser
+	return p.parse(body)
+}
+
+// parse is parseTree with p's interned names, stacks and slabs kept from one call to the next
+// (decodePage parses a page's events with one treeParser). The tree it returns lives in p's
+// slabs: call release once it is no longer used, before the next parse.
+func (p *treeParser) parse(body []byte) (*jsonserialization.JsonParseNode, error) {
+	p.b, p.i = body, 0
+	if p.keys == nil {
+		p.keys = make(map[string]string)
+	}
 	n, err := p.value(0)
+	if err == nil && p.skipSpace() && p.i != len(p.b) {
+		err = p.errorf("data after the top-level value")
+	}
+	// An error leaves the members read so far on the stacks.
+	clear(p.pairs)
+	clear(p.items)
+	p.pairs, p.items, p.b = p.pairs[:0], p.items[:0], nil
 	if err != nil {
 		return nil, err
 	}
-	if p.skipSpace(); p.i != len(p.b) {
-		return nil, p.errorf("data after the top-level value")
-	}
 	return n, nil
+}
+
+// release rewinds the slabs over the last tree parsed, which must no longer be used, and
+// drops what it referenced: a treeParser kept for a page holds no event past its own.
+func (p *treeParser) release() {
+	p.nodes.release()
+	p.strs.release()
 }
 
 type treeParser struct {
 	b []byte
 	i int
-	// keys interns object keys: every event repeats the same dozen names.
+	// keys interns object keys: every event repeats the same dozen names. At most
+	// maxInterned names of at most maxInternedLen bytes are kept, whatever a page holds.
 	keys map[string]string
 	// pairs and items are stacks shared by all nesting levels: an object's members (an
 	// array's elements) are collected here and then copied into a map (slice) of the right
@@ -41,8 +64,31 @@ type treeParser struct {
 	items []*jsonserialization.JsonParseNode
 	// nodes and strs are slabs that nodes and string values are cut from, one allocation
 	// for many.
-	nodes []jsonserialization.JsonParseNode
-	strs  []string
+	nodes slab[jsonserialization.JsonParseNode]
+	strs  slab[string]
+}
+
+const maxInterned, maxInternedLen = 1024, 64
+
+// A slab hands out the elements of a chunk of 256 one by one, then starts a new chunk; the
+// chunks it has moved past live as long as the trees that point into them.
+type slab[T any] struct {
+	chunk []T
+	n     int // chunk[:n] is handed out
+}
+
+func (s *slab[T]) next() *T {
+	if s.n == len(s.chunk) {
+		s.chunk, s.n = make([]T, 256), 0
+	}
+	s.n++
+	return &s.chunk[s.n-1]
+}
+
+// release zeroes the current chunk's elements handed out and hands them out again.
+func (s *slab[T]) release() {
+	clear(s.chunk[:s.n])
+	s.n = 0
 }
 
 type pair struct {
@@ -57,15 +103,17 @@ func (p *treeParser) errorf(format string, args ...any) error {
 	return fmt.Errorf("invalid JSON at byte %d: %s", p.i, fmt.Sprintf(format, args...))
 }
 
-func (p *treeParser) skipSpace() {
+// skipSpace skips white space; it returns true, for use in conditions.
+func (p *treeParser) skipSpace() bool {
 	for p.i < len(p.b) {
 		switch p.b[p.i] {
 		case ' ', '\t', '\n', '\r':
 			p.i++
 		default:
-			return
+			return true
 		}
 	}
+	return true
 }
 
 // next skips white space and returns the next byte, or 0 at the end.
@@ -78,11 +126,7 @@ func (p *treeParser) next() byte {
 }
 
 func (p *treeParser) node(v any) *jsonserialization.JsonParseNode {
-	if len(p.nodes) == 0 {
-		p.nodes = make([]jsonserialization.JsonParseNode, 256)
-	}
-	n := &p.nodes[0]
-	p.nodes = p.nodes[1:]
+	n := p.nodes.next()
 	n.SetValue(v)
 	return n
 }
@@ -101,11 +145,7 @@ func (p *treeParser) value(depth int) (*jsonserialization.JsonParseNode, error) 
 		if err != nil {
 			return nil, err
 		}
-		if len(p.strs) == 0 {
-			p.strs = make([]string, 256)
-		}
-		v := &p.strs[0]
-		p.strs = p.strs[1:]
+		v := p.strs.next()
 		*v = s
 		return p.node(v), nil
 	case 't', 'f', 'n':
@@ -240,7 +280,9 @@ func (p *treeParser) str(intern bool) (string, error) {
 					return k, nil
 				}
 				k := string(raw)
-				p.keys[k] = k
+				if len(p.keys) < maxInterned && len(k) <= maxInternedLen {
+					p.keys[k] = k
+				}
 				return k, nil
 			}
 			var s string

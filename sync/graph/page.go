@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,7 @@ import (
 	"caltray/sync/inert"
 )
 
-// Size limits. A page is read as a stream, one event at a time, so memory follows what is kept
+// Size limits. A page is read as a stream, one event at a time (pagescan.go), so memory follows what is kept
 // (MaxEvents appointments), not what the server sends; these caps bound the bytes read.
 //
 // The page cap follows the page size we ask for (Prefer: odata.maxpagesize; Graph never sends
@@ -108,121 +107,14 @@ func tooLarge(op string, status int, err error) error {
 // mib writes a byte count for a message: "3.2 MiB".
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
-// decodePage reads a page of events from r, one event at a time: each is parsed by the
-// msgraph models (over parseTree), converted, and dropped, so no copy of the whole page is
-// ever held. An event that cannot be read is skipped and counted, not fatal (the rest of the
-// page is good); a page that is not Graph's JSON at all is a PayloadError, and one too large
-// wraps ErrTooLarge. room is how many more appointments the sync may keep.
-func decodePage(op string, status int, r io.Reader, kind pageKind, pageSize, room int) (*pageResult, error) {
-	lb := &limitedBody{r: r, max: pageLimit(kind, pageSize), maxValue: min(maxValueBytes, pageLimit(kind, pageSize)), pageSize: pageSize}
-	dec := json.NewDecoder(lb)
-	perr := func(reason string, err error) error {
-		return &PayloadError{Op: op, Status: status, Reason: reason, Err: err}
-	}
-	// fail turns a decoder error into what it means: too large, the connection lost, cut short, not JSON.
-	fail := func(err error) error {
-		var se *json.SyntaxError
-		switch {
-		case errors.Is(err, ErrTooLarge):
-			return tooLarge(op, status, err)
-		case lb.err != nil && errors.Is(err, lb.err):
-			// A connection dropped mid-body: io.ErrUnexpectedEOF or a net.Error, both retryable.
-			return fmt.Errorf("graph: %s: reading the response: %w", op, err)
-		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-			return perr(fmt.Sprintf("the JSON is cut short after %d bytes", lb.n), nil)
-		case errors.As(err, &se) && se.Offset <= 1:
-			return perr(fmt.Sprintf("the body is not JSON (it starts %q)", preview(lb.head)), nil)
-		case errors.As(err, &se):
-			return perr(fmt.Sprintf("the JSON is malformed at byte %d: %s", se.Offset, se.Error()), nil)
-		}
-		return perr("the JSON does not have Graph's shape", err)
-	}
-	tok, err := dec.Token()
-	if err == io.EOF && lb.err == nil {
-		return nil, perr("the body is empty", nil) // or only white space
-	}
-	if err != nil {
-		return nil, fail(err)
-	}
-	res := &pageResult{}
-	if tok != json.Delim('{') {
-		return nil, perr(`the response has no "value" array of events`, nil)
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fail(err)
-		}
-		key, _ := tok.(string)
-		lb.mark = dec.InputOffset()
-		switch key {
-		case "value":
-			tok, err := dec.Token()
-			if err != nil {
-				return nil, fail(err)
-			}
-			if tok == nil {
-				continue // "value": null is as unusable as no value; the caller reports it
-			}
-			if tok != json.Delim('[') {
-				return nil, perr(`the JSON does not have Graph's shape: "value" is not an array`, nil)
-			}
-			res.hasValue = true
-			for i := 0; dec.More(); i++ {
-				lb.mark = dec.InputOffset()
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return nil, fail(err)
-				}
-				res.add(op, i, raw, kind)
-				if len(res.appts) > room {
-					return nil, tooLarge(op, status, fmt.Errorf("%w: more than %d events in one sync; caltray keeps at most %d", ErrTooLarge, MaxEvents, MaxEvents))
-				}
-			}
-			if _, err := dec.Token(); err != nil { // ]
-				return nil, fail(err)
-			}
-		case "@odata.nextLink", "@odata.deltaLink":
-			var link *string
-			if err := dec.Decode(&link); err != nil {
-				var te *json.UnmarshalTypeError
-				if errors.As(err, &te) {
-					return nil, perr(fmt.Sprintf("the JSON does not have Graph's shape: %s is not a string", key), nil)
-				}
-				return nil, fail(err)
-			}
-			if key == "@odata.nextLink" {
-				res.nextLink = deref(link)
-			} else {
-				res.deltaLink = deref(link)
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil, fail(err)
-			}
-		}
-	}
-	if _, err := dec.Token(); err != nil { // }
-		return nil, fail(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		if err != nil {
-			return nil, fail(err)
-		}
-		return nil, perr(fmt.Sprintf("the JSON is malformed at byte %d: data after the top-level object", dec.InputOffset()), nil)
-	}
-	return res, nil
-}
-
 // add converts the page's i-th event, or records why it could not. Untrusted text is made
 // inert here, where it enters caltray (see toAppointment), and a skip names the event by its
 // id, never by its subject.
-func (res *pageResult) add(op string, i int, raw json.RawMessage, kind pageKind) {
+// node is the event's parse tree, or err why there is none.
+func (res *pageResult) add(op string, i int, node *jsonserialization.JsonParseNode, err error, kind pageKind) {
 	skip := func(id string, err error) {
 		res.skipped = append(res.skipped, calsync.Skip{ID: inert.Line(clip(id, 200)), Reason: inert.Line(fmt.Sprintf("%s value[%d]: %v", op, i, err))})
 	}
-	node, err := parseTree(raw)
 	switch {
 	case err != nil:
 		skip("", err) // valid JSON that kiota cannot hold either, such as 1e400
