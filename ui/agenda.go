@@ -56,6 +56,7 @@ func (c *controller) showAgenda() {
 	c.agenda.update(snap, c.o.Clock.Now())
 	c.agenda.win.Show()
 	c.agenda.win.RequestFocus()
+	c.agendaShown = true
 }
 
 func newAgendaWindow(c *controller) *agendaWindow {
@@ -68,6 +69,10 @@ func newAgendaWindow(c *controller) *agendaWindow {
 			return
 		}
 		w.win.Hide()
+		if c.o.Child {
+			c.agendaShown = false
+			c.maybeQuit()
+		}
 	})
 
 	w.icon = canvas.NewImageFromResource(trayIcon(assets.SignedOut))
