@@ -146,13 +146,20 @@ func Run(ctx context.Context, o Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	t.wg.Go(func() { t.run(ctx) })
+	// The Quit item and the end of a tray-less window cancel t.ctx; signals cancel ctx.
 	if o.Host == nil {
 		t.o.Log.Warn("no system tray found (on GNOME, install the AppIndicator extension); showing the agenda window instead")
 		t.Post(func() { t.show(ipc.ViewAgenda) })
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-t.ctx.Done():
+		}
 	} else {
 		t.wg.Go(func() {
-			<-ctx.Done()
+			select {
+			case <-ctx.Done():
+			case <-t.ctx.Done():
+			}
 			o.Host.Quit()
 		})
 		o.Host.Run(t.changed)
