@@ -59,7 +59,7 @@ type Options struct {
 
 	// AttemptTimeout is the runner's per-attempt limit, for "did not answer in 30 s".
 	AttemptTimeout time.Duration
-	Version        string         // shown by the desktop in the app's details
+	Version        string // shown by the desktop in the app's details
 
 	// Child marks the window process (RunWindow): no tray, no reminders (the tray process
 	// has them), and the app quits when its last window closes.
@@ -69,9 +69,9 @@ type Options struct {
 	// SaveSettings, when set, replaces writing the settings file and setting up start at
 	// login: the window process hands both to the tray process, which owns the file.
 	SaveSettings func(s calsync.Settings, startAtLogin bool) error
-	Log            *slog.Logger   // nil: slog.Default()
-	Clock          runner.Clock   // nil: the wall clock
-	Location       *time.Location // nil: time.Local
+	Log          *slog.Logger   // nil: slog.Default()
+	Clock        runner.Clock   // nil: the wall clock
+	Location     *time.Location // nil: time.Local
 }
 
 func (o *Options) check() error {
