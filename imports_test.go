@@ -344,6 +344,8 @@ func TestImportRuleChecker(t *testing.T) {
 		"caltray/ui":             pkg("caltray/ui", "caltray/sync/agenda", "fyne.io/fyne/v2"),
 		"caltray/ui/model":       pkg("caltray/ui/model", "caltray/sync"),
 		"caltray/ui/autostart":   pkg("caltray/ui/autostart", "os"),
+		"caltray/ui/tray":        pkg("caltray/ui/tray", "caltray/ui/ipc", "caltray/ui/model"),
+		"caltray/ui/ipc":         pkg("caltray/ui/ipc", "caltray/sync", "time"),
 		"github.com/microsoftgraph/msgraph-sdk-go/models": pkg("github.com/microsoftgraph/msgraph-sdk-go/models"),
 		"github.com/sony/gobreaker/v2":                    pkg("github.com/sony/gobreaker/v2", "sync"),
 		"golang.org/x/text":                               pkg("golang.org/x/text"),

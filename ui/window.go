@@ -42,6 +42,7 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 	}
 	// Read up to the first show: the tray sends its snapshot first, so the window opens with
 	// the agenda already filled in (no "loading" flash, no Graph call).
+	o.Log.Debug("window process: handshake done")
 	var first ipc.Snapshot
 	view := ""
 	for view == "" {
@@ -109,8 +110,11 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 		}
 		quit()
 	})
+	o.Log.Debug("window process: first request read", "view", view, "events", len(first.Events))
 	c.showView(view)
+	o.Log.Debug("window process: window built")
 	a.Lifecycle().SetOnStarted(func() {
+		o.Log.Debug("window process: Fyne started")
 		c.start()
 		// The reader is not one of c's goroutines: it blocks in a read of the pipe, which
 		// only the tray's end (or the process's) ends.

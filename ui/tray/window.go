@@ -51,6 +51,7 @@ func (t *Tray) show(view string) {
 			return
 		}
 	}
+	t.o.Log.Debug("starting the window process", "view", view)
 	child, err := t.o.Window(t.ctx, t.o.Host == nil)
 	if err != nil {
 		t.o.Log.Error("start the window", "err", err)
@@ -175,6 +176,7 @@ func (t *Tray) startWindow(w *window) {
 			return
 		}
 		close(hello)
+		log.Debug("the window process said hello")
 		for {
 			m, err := w.conn.Receive()
 			if ipc.Dropped(err) {
