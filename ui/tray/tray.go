@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"caltray/assets"
@@ -133,6 +134,8 @@ type Tray struct {
 	reminders   *model.Reminders
 	win         *window
 	accountBusy bool
+
+	hostReady atomic.Bool // the host's Run has called ready: menu and icon may be set
 }
 
 // Run runs the tray until ctx ends or the user quits. With a Host it blocks in Host.Run (on
@@ -162,7 +165,12 @@ func Run(ctx context.Context, o Options) error {
 			}
 			o.Host.Quit()
 		})
-		o.Host.Run(t.changed)
+		// Nothing touches the host before it is ready: systray's menu and icon calls race
+		// with its native start.
+		o.Host.Run(func() {
+			t.hostReady.Store(true)
+			t.changed()
+		})
 		cancel()
 	}
 	t.Close()
@@ -260,7 +268,7 @@ func (t *Tray) render(now time.Time) (next time.Time) {
 	if r := t.reminders.Next(t.snap.Appointments, now, lead); !r.IsZero() && r.Before(next) {
 		next = r
 	}
-	if h := t.o.Host; h != nil {
+	if h := t.o.Host; h != nil && t.hostReady.Load() {
 		// Labels hold meeting subjects, which are untrusted: inert before they leave. Not
 		// inert.Line, which would fold the two spaces between a time and a title.
 		for i := range items {
@@ -272,8 +280,8 @@ func (t *Tray) render(now time.Time) (next time.Time) {
 		if icon != t.icon {
 			h.SetIcon(icon)
 		}
+		t.items, t.icon, t.rendered = items, icon, true
 	}
-	t.items, t.icon, t.rendered = items, icon, true
 	return next
 }
 

@@ -173,6 +173,7 @@ func newHarness(t *testing.T, edit func(*Options)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tr.hostReady.Store(true) // Run does this once the host is up; these tests drive run directly
 	h.tray = tr
 	tr.wg.Go(func() {
 		defer close(h.done)
@@ -504,5 +505,66 @@ func TestOptionsCheck(t *testing.T) {
 		Settings: calsync.DefaultSettings(), SignIn: func(context.Context) error { return nil }})
 	if err == nil {
 		t.Error("SignIn without SignOut accepted")
+	}
+}
+
+// gatedHost is a host whose native start takes a while, like systray's on a busy bus.
+type gatedHost struct {
+	fakeHost
+	release, quit chan struct{}
+	quitOnce      sync.Once
+	up, early     atomic.Bool
+}
+
+func (g *gatedHost) Run(ready func()) {
+	<-g.release
+	g.up.Store(true)
+	ready()
+	<-g.quit
+}
+func (g *gatedHost) Quit() { g.quitOnce.Do(func() { close(g.quit) }) }
+func (g *gatedHost) SetMenu(items []model.Item, click func(model.Item), quit func()) {
+	if !g.up.Load() {
+		g.early.Store(true)
+	}
+	g.fakeHost.SetMenu(items, click, quit)
+}
+func (g *gatedHost) SetIcon(s assets.State) {
+	if !g.up.Load() {
+		g.early.Store(true)
+	}
+	g.fakeHost.SetIcon(s)
+}
+
+// Run touches the host only after it is ready (systray's menu calls race with its start), and
+// ends when ctx does.
+func TestRunWaitsForTheHost(t *testing.T) {
+	loop := &fakeLoop{ch: make(chan calsync.Snapshot, 1)}
+	host := &gatedHost{fakeHost: fakeHost{icon: -1}, release: make(chan struct{}), quit: make(chan struct{})}
+	o := Options{Loop: loop, Settings: calsync.DefaultSettings(), Location: time.UTC, Host: host,
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Window: func(context.Context, bool) (*Child, error) { return nil, errors.New("no window here") }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o) }()
+	loop.ch <- snapshot(time.Now())
+	time.Sleep(100 * time.Millisecond) // the owner has had time to render, were it allowed to
+	close(host.release)
+	wait(t, "the menu after ready", func() bool {
+		host.mu.Lock()
+		defer host.mu.Unlock()
+		return host.menus > 0 && host.icon == assets.Operational
+	})
+	if host.early.Load() {
+		t.Error("the host was used before it was ready")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not end with its context")
 	}
 }

@@ -170,7 +170,8 @@ func (t *Tray) startWindow(w *window) {
 	readerDone := make(chan struct{})
 	t.wg.Go(func() {
 		defer close(readerDone)
-		dropped := func(err error) { log.Warn("dropped a malformed message from the window", "err", err) }
+		// The error may quote what the window sent: inert before it reaches the log.
+		dropped := func(err error) { log.Warn("dropped a malformed message from the window", "err", inert.Line(err.Error())) }
 		if err := w.conn.AwaitHello(dropped); err != nil {
 			killChild("no valid hello", err)
 			return
