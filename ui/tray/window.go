@@ -171,7 +171,9 @@ func (t *Tray) startWindow(w *window) {
 	t.wg.Go(func() {
 		defer close(readerDone)
 		// The error may quote what the window sent: inert before it reaches the log.
-		dropped := func(err error) { log.Warn("dropped a malformed message from the window", "err", inert.Line(err.Error())) }
+		dropped := func(err error) {
+			log.Warn("dropped a malformed message from the window", "err", inert.Line(err.Error()))
+		}
 		if err := w.conn.AwaitHello(dropped); err != nil {
 			killChild("no valid hello", err)
 			return
