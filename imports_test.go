@@ -101,6 +101,18 @@ var importRules = []importRule{
 		forbid: []string{"fyne.io/..."},
 		why:    "the design says the packages that need no cgo stay free of Fyne",
 	},
+	{
+		from:   []string{"caltray/ui/tray", "caltray/ui/ipc"},
+		forbid: []string{"fyne.io/fyne/..."},
+		why:    "the design says the tray process starts no Fyne app or driver (no GL, no 60 Hz ticker)",
+	},
+	{
+		from:       []string{"caltray/ui/ipc"},
+		stdlibOnly: true,
+		allow:      []string{"caltray/ui/ipc", "caltray/sync", "caltray/runner", "caltray/sync/...", "caltray/runner/...", "github.com/sony/gobreaker/...", "github.com/failsafe-go/..."},
+		scope:      scopeDirect,
+		why:        "the design says the protocol imports the standard library and caltray's sync and runner types only",
+	},
 	// Tests may use the real Graph source against the simulated Graph wherever they are: the
 	// standards ask for real parts, and a test file is not the design's layering. Test imports
 	// are checked only for the UI, which must never see the Graph source.
@@ -332,6 +344,8 @@ func TestImportRuleChecker(t *testing.T) {
 		"caltray/ui":             pkg("caltray/ui", "caltray/sync/agenda", "fyne.io/fyne/v2"),
 		"caltray/ui/model":       pkg("caltray/ui/model", "caltray/sync"),
 		"caltray/ui/autostart":   pkg("caltray/ui/autostart", "os"),
+		"caltray/ui/tray":        pkg("caltray/ui/tray", "caltray/ui/ipc", "caltray/ui/model"),
+		"caltray/ui/ipc":         pkg("caltray/ui/ipc", "caltray/sync", "time"),
 		"github.com/microsoftgraph/msgraph-sdk-go/models": pkg("github.com/microsoftgraph/msgraph-sdk-go/models"),
 		"github.com/sony/gobreaker/v2":                    pkg("github.com/sony/gobreaker/v2", "sync"),
 		"golang.org/x/text":                               pkg("golang.org/x/text"),

@@ -41,6 +41,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return runTray(args, stdout, stderr)
 	}
+	if args[0] == windowCommand {
+		return runWindow(args[1:], stdout, stderr)
+	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "caltray: unknown command %q\n", args[0])

@@ -72,6 +72,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// The tray process is this binary, so Fyne's package initialisers run in it: they must
+	// start nothing but the GLFW driver's event-queue goroutine, which sits parked on a
+	// channel (no timer, no thread, no wake-up) until a window process uses it.
+	if err := goleak.Find(goleak.IgnoreTopFunction("fyne.io/fyne/v2/internal/async.(*UnboundedChan[...]).processing")); err != nil {
+		fmt.Fprintln(os.Stderr, "package initialisers started goroutines:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,11 +10,22 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/pkg/browser"
+
 	calsync "caltray/sync"
 	"caltray/sync/auth"
 	"caltray/sync/fakegraph"
 	"caltray/sync/origin"
 	"caltray/ui"
+	"caltray/ui/autostart"
+	"caltray/ui/tray"
+)
+
+// The single-instance names on the session bus: the demo has its own, so `make demo` next to
+// a running caltray shows the demo rather than the real agenda.
+const (
+	instanceName     = "app.caltray.Tray"
+	demoInstanceName = "app.caltray.Demo"
 )
 
 // runTray is caltray without a command: the tray app, with the signed-in account, the token in
@@ -54,8 +66,40 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 
 	opts := loopOptions{Runner: rc, Days: -1, GraphURL: graphURL, Demo: *demo, Token: token,
 		CacheDir: cacheDir, Settings: settings, Logger: log}
-	uiOpts := ui.Options{Settings: settings, SettingsPath: settingsPath,
-		AttemptTimeout: rc.AttemptTimeout, Version: version, Log: log}
+	if !tray.HasDisplay() {
+		fmt.Fprintf(stderr, "caltray: %v\n", ui.ErrNoDisplay)
+		return exitUsage
+	}
+	// One caltray per session: a second start shows the running one's agenda and exits.
+	desktop, err := tray.OpenDesktop(log)
+	if err != nil {
+		log.Warn("no session bus: no tray icon, no notifications, no single-instance check", "err", err)
+		desktop = nil
+	} else {
+		defer desktop.Close()
+		name := instanceName
+		if *demo {
+			name = demoInstanceName
+		}
+		if err := desktop.Claim(name); errors.Is(err, tray.ErrRunning) {
+			fmt.Fprintln(stdout, "caltray is already running: showing its agenda")
+			return exitOK
+		} else if err != nil {
+			log.Warn("no single-instance check", "err", err)
+		}
+	}
+	windowArgs := []string{windowCommand}
+	if *debug {
+		windowArgs = append(windowArgs, "--debug")
+	}
+	uiOpts := tray.Options{Settings: settings, SettingsPath: settingsPath, Log: log,
+		Window: tray.ExecWindow(windowArgs...), OpenURL: browser.OpenURL, Autostart: setAutostart}
+	if desktop != nil {
+		uiOpts.Notify, uiOpts.Show = desktop.Notify, desktop.Show()
+		if desktop.TrayHostPresent() {
+			uiOpts.Host = tray.NewSystray("caltray")
+		}
+	}
 	switch {
 	case *demo:
 		fake, err := fakegraph.New(fakegraph.Options{})
@@ -103,9 +147,21 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := ui.Run(ctx, uiOpts); err != nil {
+	if err := tray.Run(ctx, uiOpts); err != nil {
 		fmt.Fprintf(stderr, "caltray: %v\n", err)
 		return exitUsage
 	}
 	return exitOK
+}
+
+// setAutostart turns start at login on (for this program file) or off.
+func setAutostart(on bool) error {
+	if !on {
+		return autostart.Disable()
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot find caltray's own program file: %w", err)
+	}
+	return autostart.Enable(exe)
 }

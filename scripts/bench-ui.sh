@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# Benchmarks the tray app against the floor — a bare Fyne app (hello window + tray menu,
-# scripts/ui-bench-floor) built here from the same Fyne — side by side in one run, on a
-# private headless desktop (Xvfb, D-Bus; scripts/ui-trayhost stands in for the panel's tray):
-#   - time from start to the window painted (caltray: the agenda, from a cached agenda);
-#   - resident memory after IDLE seconds idle, tray only;
-#   - CPU (% of one core) and wakeups (context switches of all threads, per second) over
-#     MEASURE seconds idle, first with the window closed (tray only), then with it open.
-# Usage: scripts/bench-ui.sh            (IDLE=60 MEASURE=60 RUNS=5 by default)
+# Benchmarks caltray against two floors, side by side in one run, on a private headless desktop
+# (Xvfb, D-Bus; scripts/ui-trayhost stands in for the panel's tray): a bare fyne.io/systray
+# program (icon + 3 items, scripts/ui-bench-systray: what the tray process can at best be) and
+# a bare Fyne app (hello window + tray menu, scripts/ui-bench-floor: what caltray was).
+#   - time from start to the window painted (caltray without a tray: the agenda, from a cached
+#     agenda, in its window process);
+#   - time from a click on "Open agenda…" (over D-Bus, the tray already running) to the agenda
+#     painted by the new window process, against the bare Fyne app's start → painted;
+#   - resident memory after IDLE seconds idle, and CPU (% of one core) and voluntary context
+#     switches (all threads, per 30 s) over MEASURE seconds, of the whole process tree (caltray:
+#     the tray process and its window process, if any), first with the window closed, then open.
+# Usage: scripts/bench-ui.sh            (IDLE=40 MEASURE=30 RUNS=5 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-IDLE=${IDLE:-60}
-MEASURE=${MEASURE:-60}
+IDLE=${IDLE:-40}
+MEASURE=${MEASURE:-30}
 RUNS=${RUNS:-5}
 
 if [ -z "${CALTRAY_BENCH_INNER:-}" ]; then
 	mkdir -p bin
-	echo "bench: building caltray, the floor and the stand-in tray host" >&2
+	echo "bench: building caltray, the two floors and the stand-in tray host" >&2
 	go build -o bin/caltray .
 	go build -o bin/ui-bench-floor ./scripts/ui-bench-floor
+	go build -o bin/ui-bench-systray ./scripts/ui-bench-systray
 	go build -o bin/ui-trayhost ./scripts/ui-trayhost
 	export CALTRAY_BENCH_INNER=1 IDLE MEASURE RUNS
 	exec scripts/with-desktop.sh "$0"
@@ -36,11 +41,15 @@ hz=$(getconf CLK_TCK)
 
 now_ms() { date +%s%3N; }
 
-# cpu_ticks PID: user+system clock ticks of the whole process.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# switches PID: context switches of all its threads, each a wake-up of some thread.
-switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
-rss_mb() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+# tree PID: PID and its children (caltray's window process).
+tree() { echo "$1"; pgrep -P "$1" || true; }
+# cpu_ticks PID: user+system clock ticks of the whole process tree.
+cpu_ticks() { local n=0 p; for p in $(tree "$1"); do n=$((n + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $n; }
+# switches PID: voluntary context switches of all threads of the tree, each a wake-up of some thread.
+switches() { local p; for p in $(tree "$1"); do cat /proc/"$p"/task/*/status 2>/dev/null; done | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n + 0}'; }
+rss_mb() { local p; for p in $(tree "$1"); do cat "/proc/$p/status" 2>/dev/null; done | awk '/VmRSS/ {n += $2} END {printf "%.1f", n / 1024}'; }
+# own_rss_mb PID: the process alone, without its children.
+own_rss_mb() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
 # painted WINDOW_ID: true once the window shows more than a blank fill.
 painted() {
@@ -76,7 +85,8 @@ first_paint() {
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 # idle NAME CMD...: runs CMD with the stand-in tray host serving (and clicking Open agenda…
-# first when CLICK is set), and prints RSS after IDLE s, then CPU % and wakeups/s over MEASURE s.
+# first when CLICK is set), and prints the tree's RSS and the process's own RSS after IDLE s,
+# then CPU % and voluntary context switches per 30 s over MEASURE s.
 idle() {
 	local name=$1; shift
 	local hostargs=(-serve)
@@ -89,15 +99,55 @@ idle() {
 	local pid=$!
 	pids+=($pid)
 	sleep "$IDLE"
-	local rss c0 s0 c1 s1
-	rss=$(rss_mb "$pid")
+	local rss own c0 s0 c1 s1
+	rss=$(rss_mb "$pid"); own=$(own_rss_mb "$pid")
 	c0=$(cpu_ticks "$pid"); s0=$(switches "$pid")
 	sleep "$MEASURE"
 	c1=$(cpu_ticks "$pid"); s1=$(switches "$pid")
 	kill -TERM "$pid" "$host"; wait "$pid" || true; wait "$host" || true
 	pids=()
-	awk -v rss="$rss" -v c="$((c1 - c0))" -v s="$((s1 - s0))" -v m="$MEASURE" -v hz="$hz" \
-		'BEGIN {printf "%s %.2f %.1f\n", rss, 100 * c / hz / m, s / m}'
+	awk -v rss="$rss" -v own="$own" -v c="$((c1 - c0))" -v s="$((s1 - s0))" -v m="$MEASURE" -v hz="$hz" \
+		'BEGIN {printf "%s %s %.2f %.0f\n", rss, own, 100 * c / hz / m, 30 * s / m}'
+}
+
+# click_paint: caltray --demo with the tray host; RUNS times, clicks "Open agenda…" over D-Bus
+# and prints the milliseconds to the agenda painted by the new window process, which is then
+# ended (SIGTERM, as its close button would) before the next click.
+click_paint() {
+	local fifo=$home/clicks out=$home/clicked
+	mkfifo "$fifo"
+	bin/ui-trayhost -stdin -serve <"$fifo" >"$out" 2>>"$home/click-host.log" &
+	local host=$!
+	pids+=($host)
+	exec 7>"$fifo"
+	sleep 0.5
+	bin/caltray --demo 2>>"$home/click.log" &
+	local pid=$!
+	pids+=($pid)
+	sleep 8 # the first sync fills the menu; the host clicks once it says "Synced"
+	local i t0 wid tpaint child
+	for i in $(seq "$RUNS"); do
+		t0=$(now_ms)
+		echo "Open agenda…" >&7
+		wid=""
+		for _ in $(seq 3000); do
+			wid=$(xdotool search --onlyvisible --name 'Agenda.*caltray' 2>/dev/null | head -1 || true)
+			[ -n "$wid" ] && break
+			sleep 0.005
+		done
+		for _ in $(seq 500); do painted "$wid" && break; sleep 0.01; done
+		tpaint=$(( $(now_ms) - t0 ))
+		echo -n "$tpaint "
+		[ "$i" = 1 ] && echo "$(own_rss_mb "$pid")" >"$home/tray-rss-open"
+		child=$(pgrep -P "$pid" || true)
+		[ -n "$child" ] && kill -TERM $child
+		for _ in $(seq 500); do [ -z "$(pgrep -P "$pid" || true)" ] && break; sleep 0.01; done
+		sleep 1
+	done
+	echo
+	exec 7>&-
+	kill -TERM "$pid" "$host"; wait "$pid" || true; wait "$host" || true
+	pids=()
 }
 
 echo "bench: warming caltray's demo cache" >&2
@@ -123,22 +173,30 @@ for app in floor caltray; do
 	echo "bench: $app first paint, each run (ms): mapped ${maps[$app]}; painted ${paints[$app]}" >&2
 done
 
+echo "bench: click → agenda painted" >&2
+clicks=$(click_paint)
+click_med=$(printf '%s\n' $clicks | median)
+echo "bench: caltray click → painted, each run (ms): $clicks" >&2
+
 echo "bench: idle, window closed (${IDLE}s settle + ${MEASURE}s measured, each)" >&2
-read -r floor_rss floor_cpu floor_wake < <(idle floor bin/ui-bench-floor -hidden)
-read -r cal_rss cal_cpu cal_wake < <(idle caltray bin/caltray --demo)
+read -r sys_rss _ sys_cpu sys_wake < <(idle systray bin/ui-bench-systray)
+read -r floor_rss _ floor_cpu floor_wake < <(idle floor bin/ui-bench-floor -hidden)
+read -r cal_rss _ cal_cpu cal_wake < <(idle caltray bin/caltray --demo)
 echo "bench: idle, window open" >&2
-read -r _ floor_cpu_open floor_wake_open < <(idle floor-open bin/ui-bench-floor)
-read -r _ cal_cpu_open cal_wake_open < <(CLICK="Open agenda…" idle caltray-open bin/caltray --demo)
+read -r floor_rss_open _ floor_cpu_open floor_wake_open < <(idle floor-open bin/ui-bench-floor)
+read -r cal_rss_open cal_own_open cal_cpu_open cal_wake_open < <(CLICK="Open agenda…" idle caltray-open bin/caltray --demo)
 
 cat <<REPORT
 
-| measure | floor (bare Fyne) | caltray --demo | goal |
-| --- | --- | --- | --- |
-| start → window mapped, median of $RUNS (ms) | ${map[floor]} | ${map[caltray]} | |
-| start → window painted, median of $RUNS (ms) | ${paint[floor]} | ${paint[caltray]} | < 500 and ≤ 1.5× floor |
-| resident memory after ${IDLE} s idle (MB) | $floor_rss | $cal_rss | ≤ 1.3× floor |
-| CPU, ${MEASURE} s idle, window closed (% of a core) | $floor_cpu | $cal_cpu | ≤ floor + 0.2 |
-| wakeups/s, window closed | $floor_wake | $cal_wake | ≤ floor + 1/60 |
-| CPU, ${MEASURE} s idle, window open (% of a core) | $floor_cpu_open | $cal_cpu_open | ≤ floor + 0.2 |
-| wakeups/s, window open | $floor_wake_open | $cal_wake_open | ≤ floor + 1/60 |
+| measure | bare systray | bare Fyne app | caltray --demo | goal |
+| --- | --- | --- | --- | --- |
+| start → window mapped, median of $RUNS (ms) | | ${map[floor]} | ${map[caltray]} | |
+| start → window painted, median of $RUNS (ms) | | ${paint[floor]} | ${paint[caltray]} | |
+| click "Open agenda…" → agenda painted, median of $RUNS (ms) | | (start → painted: ${paint[floor]}) | $click_med | ≤ 600 |
+| RSS after ${IDLE} s idle, window closed, process tree (MB) | $sys_rss | $floor_rss | $cal_rss | ≤ 45 |
+| CPU, ${MEASURE} s idle, window closed (% of a core) | $sys_cpu | $floor_cpu | $cal_cpu | ≤ 0.2 |
+| voluntary context switches / 30 s, window closed | $sys_wake | $floor_wake | $cal_wake | ≤ 40 |
+| RSS, window open: tree / tray process alone (MB) | | $floor_rss_open | $cal_rss_open / $cal_own_open | tray ≤ 45 |
+| CPU, ${MEASURE} s idle, window open (% of a core) | | $floor_cpu_open | $cal_cpu_open | |
+| voluntary context switches / 30 s, window open | | $floor_wake_open | $cal_wake_open | |
 REPORT

@@ -56,19 +56,26 @@ func (c *controller) showAgenda() {
 	c.agenda.update(snap, c.o.Clock.Now())
 	c.agenda.win.Show()
 	c.agenda.win.RequestFocus()
+	c.agendaShown = true
+}
+
+// closeAgenda is the agenda window's close button. The window is hidden, not destroyed, so it
+// opens again at once; in the window process, closing the last window ends the process.
+func (c *controller) closeAgenda() {
+	if c.noTray && !c.o.Child {
+		// Without a tray the window is the app: closing it quits.
+		c.quit()
+		return
+	}
+	c.agenda.win.Hide()
+	c.agendaShown = false
+	c.maybeQuit()
 }
 
 func newAgendaWindow(c *controller) *agendaWindow {
 	w := &agendaWindow{c: c, win: c.app.NewWindow(AgendaTitle)}
 	w.win.SetIcon(fyne.NewStaticResource("caltray.png", assets.App()))
-	w.win.SetCloseIntercept(func() {
-		if c.noTray {
-			// Without a tray the window is the app: closing it quits.
-			c.quit()
-			return
-		}
-		w.win.Hide()
-	})
+	w.win.SetCloseIntercept(c.closeAgenda)
 
 	w.icon = canvas.NewImageFromResource(trayIcon(assets.SignedOut))
 	w.icon.FillMode = canvas.ImageFillContain

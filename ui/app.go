@@ -59,10 +59,19 @@ type Options struct {
 
 	// AttemptTimeout is the runner's per-attempt limit, for "did not answer in 30 s".
 	AttemptTimeout time.Duration
-	Version        string         // shown by the desktop in the app's details
-	Log            *slog.Logger   // nil: slog.Default()
-	Clock          runner.Clock   // nil: the wall clock
-	Location       *time.Location // nil: time.Local
+	Version        string // shown by the desktop in the app's details
+
+	// Child marks the window process (RunWindow): no tray, no reminders (the tray process
+	// has them), and the app quits when its last window closes.
+	Child bool
+	// OpenURL, when set, opens links instead of Fyne (the window process asks the tray).
+	OpenURL func(string) error
+	// SaveSettings, when set, replaces writing the settings file and setting up start at
+	// login: the window process hands both to the tray process, which owns the file.
+	SaveSettings func(s calsync.Settings, startAtLogin bool) error
+	Log          *slog.Logger   // nil: slog.Default()
+	Clock        runner.Clock   // nil: the wall clock
+	Location     *time.Location // nil: time.Local
 }
 
 func (o *Options) check() error {
@@ -202,6 +211,15 @@ type controller struct {
 	agenda      *agendaWindow
 	prefs       fyne.Window
 	accountBusy bool // a sign-in or sign-out is running
+	agendaShown bool // the agenda window is open (not hidden)
+}
+
+// maybeQuit ends the window process once its last window has closed. Called on the Fyne
+// goroutine.
+func (c *controller) maybeQuit() {
+	if c.o.Child && !c.agendaShown && c.prefs == nil {
+		c.quit()
+	}
 }
 
 func newController(a fyne.App, o Options) *controller {
@@ -287,7 +305,11 @@ func (c *controller) openURL(raw string) {
 		c.o.Log.Error("not opening a meeting link that is not a web address", "url", raw)
 		return
 	}
-	if err := c.app.OpenURL(u); err != nil {
+	open := c.app.OpenURL
+	if c.o.OpenURL != nil {
+		open = func(u *url.URL) error { return c.o.OpenURL(u.String()) }
+	}
+	if err := open(u); err != nil {
 		c.o.Log.Error("open link", "err", err)
 		c.notify("Could not open the link", "Install a web browser or xdg-utils, or copy the link from the agenda.")
 	}

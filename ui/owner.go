@@ -69,9 +69,12 @@ func (w *owner) render(now time.Time) (next time.Time) {
 		icon = assets.SignedOut
 	}
 	lead := time.Duration(settings.ReminderMinutes) * time.Minute
-	due := w.reminders.Due(snap.Appointments, now, lead, loc)
-	if r := w.reminders.Next(snap.Appointments, now, lead); !r.IsZero() && r.Before(next) {
-		next = r
+	var due []model.Reminder
+	if !w.c.o.Child { // the window process leaves reminders to the tray process
+		due = w.reminders.Due(snap.Appointments, now, lead, loc)
+		if r := w.reminders.Next(snap.Appointments, now, lead); !r.IsZero() && r.Before(next) {
+			next = r
+		}
 	}
 
 	menuChanged := !w.rendered || !slices.Equal(items, w.items)

@@ -33,7 +33,10 @@ func (c *controller) showPrefs() {
 	w := c.app.NewWindow(PrefsTitle)
 	f := c.newPrefsForm(func() { w.Close() })
 	w.SetContent(container.NewPadded(container.NewVBox(f.form, f.message)))
-	w.SetOnClosed(func() { c.prefs = nil })
+	w.SetOnClosed(func() {
+		c.prefs = nil
+		c.maybeQuit()
+	})
 	w.Resize(fyne.NewSize(460, 0))
 	c.prefs = w
 	w.Show()
@@ -115,6 +118,18 @@ func (c *controller) savePrefs(f *prefsForm) error {
 	}.Settings(base)
 	if err != nil {
 		return err
+	}
+	if c.o.SaveSettings != nil {
+		// The window process: the tray process writes the file, applies the settings and
+		// sets up start at login; it reports a failure as a notification.
+		if err := c.o.SaveSettings(s, f.login.Checked); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.settings = s
+		c.mu.Unlock()
+		c.changed()
+		return nil
 	}
 	path, err := c.settingsPath()
 	if err != nil {

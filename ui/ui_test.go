@@ -707,3 +707,50 @@ func TestNoDisplay(t *testing.T) {
 		t.Fatalf("checkDisplay on Wayland = %v", err)
 	}
 }
+
+// TestWindowProcess: in the window process (Options.Child) saving the preferences hands the
+// settings to the tray (no file is written here), there are no reminders, and the process
+// quits when its last window closes, not before.
+func TestWindowProcess(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	var saved []calsync.Settings
+	var login []bool
+	h := newHarness(t, at(10, 50), func(o *Options) {
+		o.Child = true
+		o.SaveSettings = func(s calsync.Settings, on bool) error {
+			saved, login = append(saved, s), append(login, on)
+			return nil
+		}
+	})
+	h.c.tray = nil // the window process has no tray
+	h.c.snap, h.c.haveSnap = healthy(1, meeting("1", "Standup", at(10, 52), 15*time.Minute)), true
+	// A render (the owner goroutine's work, run here) reminds of nothing: the tray does.
+	newOwner(h.c).render(at(10, 50))
+	h.c.showAgenda()
+	h.c.showPrefs()
+	f := h.c.newPrefsForm(nil)
+	test.NewWindow(f.form)
+	f.days.SetText("9")
+	f.login.SetChecked(true)
+	if err := h.c.savePrefs(f); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+	if len(saved) != 1 || saved[0].WindowDays != 9 || !login[0] {
+		t.Errorf("handed to the tray: %+v, login %v", saved, login)
+	}
+	if _, err := os.Stat(h.c.o.SettingsPath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the window process wrote the settings file (%v)", err)
+	}
+	if n := h.notifications(); len(n) != 0 {
+		t.Errorf("the window process reminded: %q", n)
+	}
+
+	h.c.closeAgenda()
+	if h.c.closed.Load() {
+		t.Fatal("quit with the preferences still open")
+	}
+	h.c.prefs.Close()
+	if !h.c.closed.Load() {
+		t.Error("did not quit when its last window closed")
+	}
+}

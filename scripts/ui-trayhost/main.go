@@ -4,10 +4,15 @@
 // menu as Fyne draws menus (software renderer) — what a panel would show, for screenshots on
 // a headless desktop with no panel. With -serve it stays the host until SIGTERM.
 //
-//	ui-trayhost [-wait 30s] [-click LABEL] [-menu-txt F] [-menu-png F] [-icon-png F] [-serve]
+//	ui-trayhost [-wait 30s] [-click LABEL] [-menu-txt F] [-menu-png F] [-icon-png F] [-serve] [-stdin]
+//
+// With -stdin it reads labels from its standard input once the menu is ready, clicks the item
+// of each (from a fresh layout) and prints "clicked LABEL" when the click has been delivered:
+// scripts/bench-ui.sh times click → window painted with it.
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -120,6 +125,7 @@ func run() error {
 	menuPNG := flag.String("menu-png", "", "draw the menu (and icon) into this PNG")
 	iconPNG := flag.String("icon-png", "", "write the item's icon to this PNG")
 	serve := flag.Bool("serve", false, "stay the tray host until SIGTERM")
+	stdin := flag.Bool("stdin", false, "click the items whose labels arrive on standard input, one a line")
 	flag.Parse()
 
 	conn, err := dbus.SessionBus()
@@ -145,7 +151,7 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if *click == "" && *menuTxt == "" && *menuPNG == "" && *iconPNG == "" {
+	if *click == "" && *menuTxt == "" && *menuPNG == "" && *iconPNG == "" && !*stdin {
 		<-ctx.Done()
 		return nil
 	}
@@ -229,6 +235,29 @@ func run() error {
 		}
 		if !found {
 			return fmt.Errorf("no menu item %q", *click)
+		}
+	}
+	if *stdin {
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			label := sc.Text()
+			items, err := layout()
+			if err != nil {
+				return err
+			}
+			found := false
+			for _, it := range items {
+				if it.label == label && !found {
+					found = true
+					if call := menu.Call("com.canonical.dbusmenu.Event", 0, it.id, "clicked", dbus.MakeVariant(""), uint32(0)); call.Err != nil {
+						return call.Err
+					}
+				}
+			}
+			if !found {
+				return fmt.Errorf("no menu item %q", label)
+			}
+			fmt.Println("clicked " + label)
 		}
 	}
 	if *serve {

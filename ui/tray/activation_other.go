@@ -1,0 +1,6 @@
+//go:build !darwin && !linux
+
+package tray
+
+// setActivationPolicy is macOS only.
+func setActivationPolicy() {}

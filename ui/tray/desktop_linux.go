@@ -1,0 +1,166 @@
+package tray
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/esiqveland/notify"
+	"github.com/godbus/dbus/v5"
+
+	"caltray/ui/ipc"
+)
+
+// Desktop is the tray process's own, private session-bus connection, for everything but the
+// tray icon: the single-instance name, notifications and the tray-host check. Private because
+// fyne.io/systray reads every signal of the shared connection and stops re-registering after
+// a panel restart when it sees one with fewer than three arguments (the notification server's
+// ActionInvoked has two).
+type Desktop struct {
+	conn     *dbus.Conn
+	log      *slog.Logger
+	notifier notify.Notifier
+	actions  bool
+	show     chan string // buffered(1): Show calls from a second caltray, or a clicked notification
+}
+
+// The single-instance name's object and interface.
+const (
+	instancePath  = dbus.ObjectPath("/app/caltray/Tray")
+	instanceIface = "app.caltray.Tray"
+)
+
+// OpenDesktop connects to the session bus. Without one there is no tray, no notification and
+// no other instance to find.
+func OpenDesktop(log *slog.Logger) (*Desktop, error) {
+	conn, err := dbus.SessionBusPrivate()
+	if err != nil {
+		return nil, fmt.Errorf("connect to the session bus: %w", err)
+	}
+	if err := conn.Auth(nil); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("session bus authentication: %w", err)
+	}
+	if err := conn.Hello(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("session bus hello: %w", err)
+	}
+	return &Desktop{conn: conn, log: log, show: make(chan string, 1)}, nil
+}
+
+// Close ends the connection (and with it the instance name).
+func (d *Desktop) Close() {
+	if d.notifier != nil {
+		d.notifier.Close()
+	}
+	d.conn.Close()
+}
+
+// Show delivers the requests to show a view: from a second caltray, or a clicked reminder.
+func (d *Desktop) Show() <-chan string { return d.show }
+
+func (d *Desktop) requestShow(view string) {
+	select {
+	case d.show <- view:
+	default: // one is pending: it shows the window too
+	}
+}
+
+// instance is the object a second caltray calls.
+type instance struct{ d *Desktop }
+
+// Show brings the agenda (or another view) to the front.
+func (i instance) Show(view string) *dbus.Error {
+	if view != ipc.ViewAgenda && view != ipc.ViewPrefs {
+		view = ipc.ViewAgenda
+	}
+	i.d.requestShow(view)
+	return nil
+}
+
+// ErrRunning says another caltray already runs in this session (and was asked to show its
+// agenda).
+var ErrRunning = errors.New("caltray already runs in this session")
+
+// Claim makes this process the session's caltray under name, a D-Bus name: one session bus is
+// one user session, so autostart plus a manual start no longer give two icons and double
+// reminders. If another process owns the name, Claim asks it to show the agenda and returns
+// ErrRunning.
+func (d *Desktop) Claim(name string) error {
+	if err := d.conn.Export(instance{d}, instancePath, instanceIface); err != nil {
+		return fmt.Errorf("export %s: %w", instanceIface, err)
+	}
+	reply, err := d.conn.RequestName(name, dbus.NameFlagDoNotQueue)
+	if err != nil {
+		return fmt.Errorf("request the name %s: %w", name, err)
+	}
+	if reply == dbus.RequestNameReplyPrimaryOwner || reply == dbus.RequestNameReplyAlreadyOwner {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	call := d.conn.Object(name, instancePath).CallWithContext(ctx, instanceIface+".Show", 0, ipc.ViewAgenda)
+	if call.Err != nil {
+		return fmt.Errorf("%w, but it did not answer: %v", ErrRunning, call.Err)
+	}
+	return ErrRunning
+}
+
+// TrayHostPresent asks whether a StatusNotifierWatcher runs and has a host registered, which
+// is what showing an icon takes (GNOME has none without the AppIndicator extension). If the
+// bus does not answer within a second, it assumes a tray rather than open a window nobody
+// asked for.
+func (d *Desktop) TrayHostPresent() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var owned bool
+	if err := d.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&owned); err != nil {
+		return true
+	}
+	if !owned {
+		return false
+	}
+	var v dbus.Variant
+	err := d.conn.Object("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher").
+		CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, "org.kde.StatusNotifierWatcher", "IsStatusNotifierHostRegistered").Store(&v)
+	if err != nil {
+		return true
+	}
+	registered, ok := v.Value().(bool)
+	return !ok || registered
+}
+
+// Notify shows a notification through org.freedesktop.Notifications, with the agenda as its
+// default action where the server supports actions. The text is data in a D-Bus message,
+// never markup or a script; the caller has made it inert.
+func (d *Desktop) Notify(title, body string) {
+	if d.notifier == nil {
+		n, err := notify.New(d.conn, notify.WithOnAction(func(s *notify.ActionInvokedSignal) {
+			if s.ActionKey == "default" {
+				d.requestShow(ipc.ViewAgenda)
+			}
+		}))
+		if err != nil {
+			d.log.Warn("no desktop notifications", "err", err)
+			return
+		}
+		d.notifier = n
+		caps, err := n.GetCapabilities()
+		d.actions = err == nil && slices.Contains(caps, "actions")
+	}
+	note := notify.Notification{AppName: "caltray", Summary: title, Body: body, ExpireTimeout: notify.ExpireTimeoutSetByNotificationServer,
+		Hints: map[string]dbus.Variant{"desktop-entry": dbus.MakeVariant("caltray")}}
+	if d.actions {
+		note.Actions = []notify.Action{{Key: "default", Label: "Open agenda"}}
+	}
+	if _, err := d.notifier.SendNotification(note); err != nil {
+		d.log.Warn("notification not shown", "err", err)
+	}
+}
+
+// HasDisplay reports whether there is a graphical session for the window process.
+func HasDisplay() bool { return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "" }

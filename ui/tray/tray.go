@@ -1,0 +1,435 @@
+// Package tray is caltray's tray process: the icon and menu through fyne.io/systray directly
+// (a D-Bus StatusNotifierItem on Linux, Shell_NotifyIcon on Windows, NSStatusItem on macOS),
+// the reminders and notifications, and the one owner of the state the window process shows.
+// It never starts Fyne's app or driver, so while no window is open nothing ticks: the process
+// sleeps until a snapshot, a click, a reminder or the next whole minute.
+//
+// As in Tailscale's client/systray, one goroutine (the owner, run) owns every piece of state:
+// snapshots arrive on the loop's latest-wins channel, everything else (menu clicks, the
+// window's intents, a second caltray asking to show the agenda) is posted to it as a function
+// on a buffered channel, and changes wake it through a buffered(1) channel. It rebuilds the
+// menu from the view model (package model) only when the items changed.
+//
+// The window process (package ui, started by Options.Window) gets snapshots and "show <view>"
+// over package ipc and sends back intents; this package does them. It imports no Fyne.
+package tray
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"caltray/assets"
+	"caltray/runner"
+	calsync "caltray/sync"
+	"caltray/sync/inert"
+	"caltray/ui/ipc"
+	"caltray/ui/model"
+)
+
+// Loop is what the tray needs of the sync loop (*calsync.Loop has it).
+type Loop interface {
+	Subscribe() (<-chan calsync.Snapshot, func())
+	Refresh()
+	SetSettings(calsync.Settings) error
+}
+
+// Host is the tray icon and menu. The real one is fyne.io/systray (NewSystray); tests record.
+type Host interface {
+	// Run shows the icon and blocks until Quit. ready runs (once, on any goroutine) when the
+	// menu and icon may be set.
+	Run(ready func())
+	Quit()
+	// SetMenu replaces the menu: items, then a separator and Quit. click and quit are called
+	// on the host's goroutines.
+	SetMenu(items []model.Item, click func(model.Item), quit func())
+	SetIcon(assets.State)
+}
+
+// Options configure Run.
+type Options struct {
+	Loop     Loop             // required
+	Settings calsync.Settings // the settings the loop runs with
+	// SettingsPath is where the window's "Save" writes; the tray process alone writes it.
+	SettingsPath string
+
+	// SignIn and SignOut run the account's sign-in (it may open a browser) and sign-out; both
+	// nil: no account to manage (the demo).
+	SignIn  func(context.Context) error
+	SignOut func() error
+	// Outage, when set, adds the demo's "Simulate outage" item.
+	Outage func(on bool) error
+
+	Host   Host          // nil: no tray host (the window stands in, and its closing quits)
+	Window WindowStarter // starts the window process; required
+	// Notify shows a desktop notification; the text is made inert here first. nil: logged.
+	Notify func(title, body string)
+	// OpenURL opens an http(s) link in the browser; the tray has checked its scheme.
+	OpenURL func(string) error
+	// Autostart turns start at login on or off; nil: not offered (the setting is ignored).
+	Autostart func(on bool) error
+	// Show receives "show the agenda" requests from a second caltray (see Claim).
+	Show <-chan string
+
+	// HelloTimeout is how long a new window process has to say hello before it is killed as
+	// hung; 0 means 10 s.
+	HelloTimeout time.Duration
+
+	Log      *slog.Logger   // nil: slog.Default()
+	Clock    runner.Clock   // nil: the wall clock
+	Location *time.Location // nil: time.Local
+}
+
+func (o *Options) check() error {
+	if o.Loop == nil || o.Window == nil {
+		return errors.New("tray: Options.Loop and Options.Window are required")
+	}
+	if (o.SignIn == nil) != (o.SignOut == nil) {
+		return errors.New("tray: set both Options.SignIn and Options.SignOut, or neither")
+	}
+	if err := o.Settings.Validate(); err != nil {
+		return fmt.Errorf("tray: %w", err)
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = runner.SystemClock
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.HelloTimeout <= 0 {
+		o.HelloTimeout = 10 * time.Second
+	}
+	return nil
+}
+
+// Tray is the running tray process's state. Everything but the channels belongs to the owner
+// goroutine.
+type Tray struct {
+	o    Options
+	kick chan struct{} // buffered(1): the state changed, render again
+	post chan func()   // work for the owner goroutine: clicks, intents, window events
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// Owner goroutine only.
+	snap        calsync.Snapshot
+	haveSnap    bool
+	outage      bool
+	settings    calsync.Settings
+	items       []model.Item
+	icon        assets.State
+	rendered    bool
+	reminders   *model.Reminders
+	win         *window
+	accountBusy bool
+
+	freed bool // FreeOSMemory has run after the first sync
+
+	hostReady atomic.Bool // the host's Run has called ready: menu and icon may be set
+}
+
+// Run runs the tray until ctx ends or the user quits. With a Host it blocks in Host.Run (on
+// macOS that must be the main goroutine); without one the window is shown at once and its
+// closing ends Run.
+func Run(ctx context.Context, o Options) error {
+	t, err := New(o)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t.wg.Go(func() { t.run(ctx) })
+	// The Quit item and the end of a tray-less window cancel t.ctx; signals cancel ctx.
+	if o.Host == nil {
+		t.o.Log.Warn("no system tray found (on GNOME, install the AppIndicator extension); showing the agenda window instead")
+		t.Post(func() { t.show(ipc.ViewAgenda) })
+		select {
+		case <-ctx.Done():
+		case <-t.ctx.Done():
+		}
+	} else {
+		t.wg.Go(func() {
+			select {
+			case <-ctx.Done():
+			case <-t.ctx.Done():
+			}
+			o.Host.Quit()
+		})
+		// Nothing touches the host before it is ready: systray's menu and icon calls race
+		// with its native start.
+		o.Host.Run(func() {
+			t.hostReady.Store(true)
+			t.changed()
+		})
+		cancel()
+	}
+	t.Close()
+	return nil
+}
+
+// New returns a Tray that is not running yet (tests drive run themselves).
+func New(o Options) (*Tray, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Tray{o: o, kick: make(chan struct{}, 1), post: make(chan func(), 64), ctx: ctx, cancel: cancel,
+		settings: o.Settings, icon: -1, reminders: model.NewReminders()}, nil
+}
+
+// Close ends the tray's goroutines, and the window process with them, and waits.
+func (t *Tray) Close() {
+	t.cancel()
+	t.wg.Wait()
+}
+
+// Post runs f on the owner goroutine. It never blocks for long: when the queue is full (the
+// owner is stuck, which is a bug) the work is dropped and logged rather than hang a caller
+// such as the D-Bus menu handler.
+func (t *Tray) Post(f func()) {
+	select {
+	case t.post <- f:
+	case <-t.ctx.Done():
+	case <-time.After(time.Second):
+		t.o.Log.Error("tray: the owner goroutine is not taking work; dropped an action")
+	}
+}
+
+func (t *Tray) changed() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run is the owner goroutine: it renders, then sleeps until something happens.
+func (t *Tray) run(ctx context.Context) {
+	defer t.cancel()
+	snaps, unsubscribe := t.o.Loop.Subscribe()
+	defer unsubscribe()
+	defer t.closeWindow()
+	clock := t.o.Clock
+	for {
+		now := clock.Now()
+		next := t.render(now)
+		timer := clock.NewTimer(next.Sub(now))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-t.ctx.Done():
+			timer.Stop()
+			return
+		case s, ok := <-snaps:
+			if !ok {
+				snaps = nil // the loop stopped: keep showing the last state
+				break
+			}
+			t.snap, t.haveSnap = s, true
+			t.sendSnapshot()
+			if !s.LastSync.IsZero() && !t.freed {
+				// The start-up garbage (parsing the first sync, building the menu) is freed now,
+				// at once, rather than by the runtime's background scavenger in many small
+				// steps during the first minutes, each a wake-up (measured: ~60 voluntary
+				// context switches about a minute after start; see BENCHMARKS.md).
+				t.freed = true
+				debug.FreeOSMemory()
+			}
+		case f := <-t.post:
+			f()
+		case view := <-t.o.Show:
+			t.show(view)
+		case <-t.kick:
+		case <-timer.C():
+		}
+		timer.Stop()
+	}
+}
+
+func (t *Tray) menuOptions() model.MenuOptions {
+	return model.MenuOptions{Loc: t.o.Location, Demo: t.o.Outage != nil, Outage: t.outage, NoAccount: t.o.SignIn == nil}
+}
+
+// render brings the tray up to date at now and returns when it must run again: the next whole
+// minute (the header's countdown) or the next reminder.
+func (t *Tray) render(now time.Time) (next time.Time) {
+	next = now.In(t.o.Location).Truncate(time.Minute).Add(time.Minute + 50*time.Millisecond)
+	items := model.Menu(t.snap, now, t.menuOptions())
+	icon := model.IconState(t.snap)
+	if !t.haveSnap {
+		icon = assets.SignedOut
+	}
+	lead := time.Duration(t.settings.ReminderMinutes) * time.Minute
+	for _, r := range t.reminders.Due(t.snap.Appointments, now, lead, t.o.Location) {
+		t.notify(r.Title, r.Body)
+	}
+	if r := t.reminders.Next(t.snap.Appointments, now, lead); !r.IsZero() && r.Before(next) {
+		next = r
+	}
+	if h := t.o.Host; h != nil && t.hostReady.Load() {
+		// Labels hold meeting subjects, which are untrusted: inert before they leave. Not
+		// inert.Line, which would fold the two spaces between a time and a title.
+		for i := range items {
+			items[i].Label = strings.ReplaceAll(inert.String(items[i].Label), "\n", " ")
+		}
+		if !t.rendered || !slices.Equal(items, t.items) {
+			h.SetMenu(items, t.click, t.quit)
+		}
+		if icon != t.icon {
+			h.SetIcon(icon)
+		}
+		t.items, t.icon, t.rendered = items, icon, true
+	}
+	return next
+}
+
+func (t *Tray) click(it model.Item) { t.Post(func() { t.do(it) }) }
+
+func (t *Tray) quit() { t.cancel() }
+
+// do runs a menu action on the owner goroutine.
+func (t *Tray) do(it model.Item) {
+	switch it.Action {
+	case model.ActionJoin, model.ActionOpen:
+		t.openURL(it.URL)
+	case model.ActionRefresh:
+		t.o.Loop.Refresh()
+	case model.ActionAgenda:
+		t.show(ipc.ViewAgenda)
+	case model.ActionPreferences:
+		t.show(ipc.ViewPrefs)
+	case model.ActionSignIn:
+		t.signIn()
+	case model.ActionSignOut:
+		t.signOut()
+	case model.ActionOutage:
+		if t.o.Outage == nil {
+			return
+		}
+		on := !t.outage
+		if err := t.o.Outage(on); err != nil {
+			t.o.Log.Error("simulate outage", "on", on, "err", err)
+			return
+		}
+		t.outage = on
+		t.o.Loop.Refresh()
+		t.changed()
+	}
+}
+
+// intent does what the window asked. The window is not trusted more than any other input:
+// its intents are the same few actions as the menu, checked the same way.
+func (t *Tray) intent(in ipc.Intent) {
+	switch in.Kind {
+	case ipc.IntentRefresh:
+		t.o.Loop.Refresh()
+	case ipc.IntentOpenURL:
+		t.openURL(in.URL)
+	case ipc.IntentSignIn:
+		t.signIn()
+	case ipc.IntentSignOut:
+		t.signOut()
+	case ipc.IntentPrefs:
+		t.show(ipc.ViewPrefs)
+	case ipc.IntentSaveSettings:
+		if err := t.saveSettings(*in.Settings, in.StartAtLogin); err != nil {
+			t.o.Log.Error("save the settings", "err", err)
+			t.notify("Could not save the preferences", err.Error())
+		}
+	}
+}
+
+func (t *Tray) saveSettings(s calsync.Settings, login bool) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if t.o.SettingsPath != "" {
+		if err := calsync.SaveSettings(t.o.SettingsPath, s); err != nil {
+			return fmt.Errorf("could not save the settings: %w", err)
+		}
+	}
+	if err := t.o.Loop.SetSettings(s); err != nil {
+		return fmt.Errorf("the settings were saved but not applied: %w", err)
+	}
+	t.settings = s
+	t.changed()
+	if t.o.Autostart != nil {
+		if err := t.o.Autostart(login); err != nil {
+			return fmt.Errorf("start at login: %w", err)
+		}
+	}
+	return nil
+}
+
+// openURL opens a web link off the owner goroutine (xdg-open can take a while).
+func (t *Tray) openURL(raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || t.o.OpenURL == nil {
+		t.o.Log.Error("not opening a meeting link that is not a web address", "url", inert.Line(raw))
+		return
+	}
+	t.wg.Go(func() {
+		if err := t.o.OpenURL(u.String()); err != nil {
+			t.o.Log.Error("open link", "err", err)
+			t.notify("Could not open the link", "Install a web browser or xdg-utils, or copy the link from the agenda.")
+		}
+	})
+}
+
+func (t *Tray) signIn() {
+	if t.o.SignIn == nil || t.accountBusy {
+		return
+	}
+	t.accountBusy = true
+	t.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Minute)
+		defer cancel()
+		err := t.o.SignIn(ctx)
+		t.Post(func() { t.accountDone("Sign-in failed", err) })
+	})
+}
+
+func (t *Tray) signOut() {
+	if t.o.SignOut == nil || t.accountBusy {
+		return
+	}
+	t.accountBusy = true
+	t.wg.Go(func() {
+		err := t.o.SignOut()
+		t.Post(func() { t.accountDone("Sign-out failed", err) })
+	})
+}
+
+func (t *Tray) accountDone(failure string, err error) {
+	t.accountBusy = false
+	if err != nil {
+		t.o.Log.Error(strings.ToLower(failure), "err", err)
+		t.notify(failure, err.Error())
+		return
+	}
+	t.o.Loop.Refresh()
+}
+
+// notify shows a notification, its text made inert first (subjects and locations are the
+// meeting organiser's text).
+func (t *Tray) notify(title, body string) {
+	title, body = inert.Line(title), inert.String(body)
+	if t.o.Notify == nil {
+		t.o.Log.Info("notification", "title", title, "body", body)
+		return
+	}
+	t.o.Notify(title, body)
+}
