@@ -52,7 +52,7 @@ func (c *controller) showAgenda() {
 	if c.agenda == nil {
 		c.agenda = newAgendaWindow(c)
 	}
-	snap, _, _, _ := c.state()
+	snap := c.state().snap
 	c.agenda.update(snap, c.o.Clock.Now())
 	c.agenda.win.Show()
 	c.agenda.win.RequestFocus()

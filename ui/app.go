@@ -11,18 +11,13 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/driver/desktop"
 
-	"caltray/assets"
 	"caltray/runner"
 	calsync "caltray/sync"
 	"caltray/ui/model"
@@ -93,66 +88,6 @@ func (o *Options) check() error {
 	if o.Location == nil {
 		o.Location = time.Local
 	}
-	return nil
-}
-
-// Run shows the tray icon and runs the UI until the user quits, ctx ends or the process gets
-// SIGINT/SIGTERM (Fyne handles those). It must be called from the main goroutine.
-func Run(ctx context.Context, o Options) error {
-	if err := o.check(); err != nil {
-		return err
-	}
-	if err := checkDisplay(); err != nil {
-		return err
-	}
-	icon := fyne.NewStaticResource("caltray.png", assets.App())
-	// The same as FyneApp.toml, for plain `go build`s; the tray item's title is the Name.
-	app.SetMetadata(fyne.AppMetadata{ID: ID, Name: "caltray", Version: o.Version, Icon: icon})
-	a := app.NewWithID(ID)
-	a.SetIcon(icon)
-	c := newController(a, o)
-	if d, ok := a.(desktop.App); ok {
-		c.tray = d
-		// Fyne starts its tray (the D-Bus StatusNotifierItem on Linux) only if a menu is set
-		// before Run; set later, the item never appears and quitting crashes in systray.
-		// So show the "loading" state now; the owner goroutine replaces it.
-		now := o.Clock.Now()
-		d.SetSystemTrayMenu(c.fyneMenu(model.Menu(calsync.Snapshot{}, now, c.menuOptions(false))))
-		d.SetSystemTrayIcon(trayIcon(assets.SignedOut))
-	}
-
-	// Once Fyne's loop has ended, fyne.Do runs functions on the caller's goroutine, where
-	// touching a window crashes GLFW. So every quit path marks the controller closed first,
-	// and c.ui drops work from then on: SIGINT/SIGTERM, ctx, the Quit item, and the agenda
-	// window's close button when there is no tray. Fyne also quits on SIGINT/SIGTERM, but
-	// its handler starts in a goroutine of Run and misses a signal sent in the first moments,
-	// while ours, set up here, has already disabled the default exit: so we quit too. The
-	// driver's Quit is idempotent and touches no window, so running twice, or late, is safe.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	c.wg.Go(func() {
-		select {
-		case <-sigs:
-		case <-ctx.Done():
-		case <-c.ctx.Done(): // Run is over
-			return
-		}
-		c.closed.Store(true)
-		fyne.Do(a.Driver().Quit)
-	})
-	if !trayHostPresent() {
-		// Without a tray host the icon is invisible: say so once (in the log, and in a banner
-		// of the agenda window), and give the user the agenda instead, whose closing then
-		// quits. Shown before Run, so it opens with the app rather than after Fyne's start-up.
-		c.noTray = true
-		o.Log.Warn("no system tray found (on GNOME, install the AppIndicator extension); showing the agenda window instead")
-		c.showAgenda()
-	}
-	a.Lifecycle().SetOnStarted(c.start)
-	a.Run()
-	c.closed.Store(true)
-	c.stop()
 	return nil
 }
 
@@ -253,10 +188,18 @@ func (c *controller) changed() {
 	}
 }
 
-func (c *controller) state() (calsync.Snapshot, bool, bool, calsync.Settings) {
+// shared is the state the owner goroutine and the Fyne goroutine share, read at one moment.
+type shared struct {
+	snap     calsync.Snapshot
+	haveSnap bool // a snapshot has arrived
+	outage   bool // the demo's simulated outage is on
+	settings calsync.Settings
+}
+
+func (c *controller) state() shared {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.snap, c.haveSnap, c.outage, c.settings
+	return shared{snap: c.snap, haveSnap: c.haveSnap, outage: c.outage, settings: c.settings}
 }
 
 func (c *controller) menuOptions(outage bool) model.MenuOptions {
@@ -373,3 +316,7 @@ func exe() (string, error) {
 	}
 	return p, nil
 }
+
+// ErrNoDisplay is returned by RunWindow where there is no graphical session to show anything in.
+var ErrNoDisplay = errors.New("no graphical display: DISPLAY and WAYLAND_DISPLAY are not set; " +
+	"start caltray from a desktop session, or use `caltray agenda` in a terminal (`caltray agenda --demo` to try it)")

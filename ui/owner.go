@@ -58,7 +58,8 @@ func (w *owner) run(ctx context.Context, snaps <-chan calsync.Snapshot) {
 
 // render brings the UI up to date at now and returns when it must run again.
 func (w *owner) render(now time.Time) (next time.Time) {
-	snap, have, outage, settings := w.c.state()
+	st := w.c.state()
+	snap, have, outage, settings := st.snap, st.haveSnap, st.outage, st.settings
 	loc := w.c.o.Location
 	next = nextMinute(now, loc)
 

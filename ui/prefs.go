@@ -46,7 +46,7 @@ func (c *controller) showPrefs() {
 // typed (the form shows the validator's message and disables Save); Save writes the settings
 // file, hands the settings to the loop and sets up start at login, then calls done.
 func (c *controller) newPrefsForm(done func()) *prefsForm {
-	_, _, _, settings := c.state()
+	settings := c.state().settings
 	v := model.FormOf(settings)
 	f := &prefsForm{message: widget.NewLabel("")}
 	f.message.Wrapping = fyne.TextWrapWord
@@ -107,7 +107,7 @@ func (c *controller) newPrefsForm(done func()) *prefsForm {
 
 // savePrefs validates and applies the form. Nothing is written unless every field is valid.
 func (c *controller) savePrefs(f *prefsForm) error {
-	_, _, _, base := c.state()
+	base := c.state().settings
 	s, err := model.Form{
 		DaysAhead:       f.days.Text,
 		IntervalMinutes: f.interval.Text,
