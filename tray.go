@@ -92,7 +92,7 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	if *debug {
 		windowArgs = append(windowArgs, "--debug")
 	}
-	uiOpts := tray.Options{Settings: settings, SettingsPath: settingsPath, Log: log,
+	uiOpts := tray.Options{Settings: settings, SettingsPath: settingsPath, Logger: log,
 		Window: tray.ExecWindow(windowArgs...), OpenURL: browser.OpenURL, Autostart: setAutostart}
 	if desktop != nil {
 		uiOpts.Notify, uiOpts.Show = desktop.Notify, desktop.Show()

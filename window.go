@@ -46,7 +46,7 @@ func runWindow(args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(ipc.LogWriter(conn), &slog.HandlerOptions{Level: level}))
 	err := ui.RunWindow(context.Background(), conn, ui.Options{
-		AttemptTimeout: runner.DefaultConfig().AttemptTimeout, Version: version, Log: log})
+		AttemptTimeout: runner.DefaultConfig().AttemptTimeout, Version: version, Logger: log})
 	if err != nil {
 		log.Error("window process", "err", err)
 		fmt.Fprintf(stderr, "caltray %s: %v\n", windowCommand, err)

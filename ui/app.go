@@ -64,7 +64,7 @@ type Options struct {
 	// SaveSettings, when set, replaces writing the settings file and setting up start at
 	// login: the window process hands both to the tray process, which owns the file.
 	SaveSettings func(s calsync.Settings, startAtLogin bool) error
-	Log          *slog.Logger   // nil: slog.Default()
+	Logger       *slog.Logger   // nil: slog.Default()
 	Clock        runner.Clock   // nil: the wall clock
 	Location     *time.Location // nil: time.Local
 }
@@ -79,8 +79,8 @@ func (o *Options) check() error {
 	if err := o.Settings.Validate(); err != nil {
 		return fmt.Errorf("ui: %w", err)
 	}
-	if o.Log == nil {
-		o.Log = slog.Default()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	if o.Clock == nil {
 		o.Clock = runner.SystemClock
@@ -159,7 +159,7 @@ func (c *controller) maybeQuit() {
 
 func newController(a fyne.App, o Options) *controller {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &controller{app: a, o: o, kick: make(chan struct{}, 1), send: systemNotifier(a, o.Log), settings: o.Settings,
+	return &controller{app: a, o: o, kick: make(chan struct{}, 1), send: systemNotifier(a, o.Logger), settings: o.Settings,
 		ctx: ctx, cancel: cancel}
 }
 
@@ -204,7 +204,7 @@ func (c *controller) state() shared {
 
 func (c *controller) menuOptions(outage bool) model.MenuOptions {
 	return model.MenuOptions{
-		Loc:       c.o.Location,
+		Location:  c.o.Location,
 		Demo:      c.o.Outage != nil,
 		Outage:    outage,
 		NoAccount: c.o.SignIn == nil,
@@ -231,7 +231,7 @@ func (c *controller) do(it model.Item) {
 		on := !c.outage
 		c.mu.Unlock()
 		if err := c.o.Outage(on); err != nil {
-			c.o.Log.Error("simulate outage", "on", on, "err", err)
+			c.o.Logger.Error("simulate outage", "on", on, "err", err)
 			return
 		}
 		c.mu.Lock()
@@ -245,7 +245,7 @@ func (c *controller) do(it model.Item) {
 func (c *controller) openURL(raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
-		c.o.Log.Error("not opening a meeting link that is not a web address", "url", raw)
+		c.o.Logger.Error("not opening a meeting link that is not a web address", "url", raw)
 		return
 	}
 	open := c.app.OpenURL
@@ -253,7 +253,7 @@ func (c *controller) openURL(raw string) {
 		open = func(u *url.URL) error { return c.o.OpenURL(u.String()) }
 	}
 	if err := open(u); err != nil {
-		c.o.Log.Error("open link", "err", err)
+		c.o.Logger.Error("open link", "err", err)
 		c.notify("Could not open the link", "Install a web browser or xdg-utils, or copy the link from the agenda.")
 	}
 }
@@ -288,7 +288,7 @@ func (c *controller) accountDone(failure string, err error) {
 	c.ui(func() {
 		c.accountBusy = false
 		if err != nil {
-			c.o.Log.Error(strings.ToLower(failure), "err", err)
+			c.o.Logger.Error(strings.ToLower(failure), "err", err)
 			c.notify(failure, err.Error())
 			return
 		}

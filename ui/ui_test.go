@@ -167,7 +167,7 @@ func newHarness(t *testing.T, now time.Time, edit func(*Options)) *harness {
 		Settings:       calsync.DefaultSettings(),
 		SettingsPath:   filepath.Join(t.TempDir(), "settings.json"),
 		AttemptTimeout: 30 * time.Second,
-		Log:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock:          h.clock,
 		Location:       berlin,
 	}

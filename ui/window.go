@@ -33,16 +33,16 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 	if err := conn.Hello(); err != nil {
 		return err
 	}
-	if o.Log == nil {
-		o.Log = slog.Default()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
-	dropped := func(err error) { o.Log.Warn("dropped a malformed message from the tray", "err", err) }
+	dropped := func(err error) { o.Logger.Warn("dropped a malformed message from the tray", "err", err) }
 	if err := conn.AwaitHello(dropped); err != nil {
 		return err
 	}
 	// Read up to the first show: the tray sends its snapshot first, so the window opens with
 	// the agenda already filled in (no "loading" flash, no Graph call).
-	o.Log.Debug("window process: handshake done")
+	o.Logger.Debug("window process: handshake done")
 	var first ipc.Snapshot
 	view := ""
 	for view == "" {
@@ -110,11 +110,11 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 		}
 		quit()
 	})
-	o.Log.Debug("window process: first request read", "view", view, "events", len(first.Events))
+	o.Logger.Debug("window process: first request read", "view", view, "events", len(first.Events))
 	c.showView(view)
-	o.Log.Debug("window process: window built")
+	o.Logger.Debug("window process: window built")
 	a.Lifecycle().SetOnStarted(func() {
-		o.Log.Debug("window process: Fyne started")
+		o.Logger.Debug("window process: Fyne started")
 		c.start()
 		// The reader is not one of c's goroutines: it blocks in a read of the pipe, which
 		// only the tray's end (or the process's) ends.
@@ -127,7 +127,7 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 				}
 				if err != nil {
 					if !errors.Is(err, io.EOF) {
-						o.Log.Warn("reading from the tray", "err", err)
+						o.Logger.Warn("reading from the tray", "err", err)
 					}
 					quit() // the tray is gone: so is its window
 					return

@@ -35,7 +35,7 @@ type Item struct {
 
 // MenuOptions are the parts of the menu that do not come from the snapshot.
 type MenuOptions struct {
-	Loc       *time.Location // the zone times are shown in; nil means time.Local
+	Location  *time.Location // the zone times are shown in; nil means time.Local
 	Demo      bool           // add "Simulate outage"
 	Outage    bool           // the simulated outage is on (Demo only)
 	NoAccount bool           // no account to manage (the demo): no Sign in / Sign out
@@ -55,7 +55,7 @@ const titleLen = 40
 // Menu builds the tray menu from a snapshot at now. The ui package renders exactly these items,
 // in this order, and Fyne appends its own Quit after them.
 func Menu(s calsync.Snapshot, now time.Time, o MenuOptions) []Item {
-	loc := o.Loc
+	loc := o.Location
 	if loc == nil {
 		loc = time.Local
 	}

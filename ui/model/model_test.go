@@ -207,7 +207,7 @@ func TestMenu(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.opts.Loc = berlin
+			tt.opts.Location = berlin
 			items := Menu(tt.snap, tt.now, tt.opts)
 			got := labels(items)
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
@@ -222,7 +222,7 @@ func TestMenu(t *testing.T) {
 	}
 
 	t.Run("actions", func(t *testing.T) {
-		items := Menu(ok(standup, review), at(10, 50), MenuOptions{Loc: berlin, Demo: true, Outage: true})
+		items := Menu(ok(standup, review), at(10, 50), MenuOptions{Location: berlin, Demo: true, Outage: true})
 		want := map[string]Item{
 			"Join Standup":         {Action: ActionJoin, URL: standup.JoinURL},
 			"11:00  Standup":       {Action: ActionOpen, URL: standup.JoinURL},

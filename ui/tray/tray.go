@@ -83,7 +83,7 @@ type Options struct {
 	// hung; 0 means 10 s.
 	HelloTimeout time.Duration
 
-	Log      *slog.Logger   // nil: slog.Default()
+	Logger   *slog.Logger   // nil: slog.Default()
 	Clock    runner.Clock   // nil: the wall clock
 	Location *time.Location // nil: time.Local
 }
@@ -98,8 +98,8 @@ func (o *Options) check() error {
 	if err := o.Settings.Validate(); err != nil {
 		return fmt.Errorf("tray: %w", err)
 	}
-	if o.Log == nil {
-		o.Log = slog.Default()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	if o.Clock == nil {
 		o.Clock = runner.SystemClock
@@ -154,7 +154,7 @@ func Run(ctx context.Context, o Options) error {
 	t.wg.Go(func() { t.run(ctx) })
 	// The Quit item and the end of a tray-less window cancel t.ctx; signals cancel ctx.
 	if o.Host == nil {
-		t.o.Log.Warn("no system tray found (on GNOME, install the AppIndicator extension); showing the agenda window instead")
+		t.o.Logger.Warn("no system tray found (on GNOME, install the AppIndicator extension); showing the agenda window instead")
 		t.Post(func() { t.show(ipc.ViewAgenda) })
 		select {
 		case <-ctx.Done():
@@ -204,7 +204,7 @@ func (t *Tray) Post(f func()) {
 	case t.post <- f:
 	case <-t.ctx.Done():
 	case <-time.After(time.Second):
-		t.o.Log.Error("tray: the owner goroutine is not taking work; dropped an action")
+		t.o.Logger.Error("tray: the owner goroutine is not taking work; dropped an action")
 	}
 }
 
@@ -260,7 +260,7 @@ func (t *Tray) run(ctx context.Context) {
 }
 
 func (t *Tray) menuOptions() model.MenuOptions {
-	return model.MenuOptions{Loc: t.o.Location, Demo: t.o.Outage != nil, Outage: t.outage, NoAccount: t.o.SignIn == nil}
+	return model.MenuOptions{Location: t.o.Location, Demo: t.o.Outage != nil, Outage: t.outage, NoAccount: t.o.SignIn == nil}
 }
 
 // render brings the tray up to date at now and returns when it must run again: the next whole
@@ -321,7 +321,7 @@ func (t *Tray) do(it model.Item) {
 		}
 		on := !t.outage
 		if err := t.o.Outage(on); err != nil {
-			t.o.Log.Error("simulate outage", "on", on, "err", err)
+			t.o.Logger.Error("simulate outage", "on", on, "err", err)
 			return
 		}
 		t.outage = on
@@ -346,7 +346,7 @@ func (t *Tray) intent(in ipc.Intent) {
 		t.show(ipc.ViewPrefs)
 	case ipc.IntentSaveSettings:
 		if err := t.saveSettings(*in.Settings, in.StartAtLogin); err != nil {
-			t.o.Log.Error("save the settings", "err", err)
+			t.o.Logger.Error("save the settings", "err", err)
 			t.notify("Could not save the preferences", err.Error())
 		}
 	}
@@ -378,12 +378,12 @@ func (t *Tray) saveSettings(s calsync.Settings, login bool) error {
 func (t *Tray) openURL(raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || t.o.OpenURL == nil {
-		t.o.Log.Error("not opening a meeting link that is not a web address", "url", inert.Line(raw))
+		t.o.Logger.Error("not opening a meeting link that is not a web address", "url", inert.Line(raw))
 		return
 	}
 	t.wg.Go(func() {
 		if err := t.o.OpenURL(u.String()); err != nil {
-			t.o.Log.Error("open link", "err", err)
+			t.o.Logger.Error("open link", "err", err)
 			t.notify("Could not open the link", "Install a web browser or xdg-utils, or copy the link from the agenda.")
 		}
 	})
@@ -416,7 +416,7 @@ func (t *Tray) signOut() {
 func (t *Tray) accountDone(failure string, err error) {
 	t.accountBusy = false
 	if err != nil {
-		t.o.Log.Error(strings.ToLower(failure), "err", err)
+		t.o.Logger.Error(strings.ToLower(failure), "err", err)
 		t.notify(failure, err.Error())
 		return
 	}
@@ -428,7 +428,7 @@ func (t *Tray) accountDone(failure string, err error) {
 func (t *Tray) notify(title, body string) {
 	title, body = inert.Line(title), inert.String(body)
 	if t.o.Notify == nil {
-		t.o.Log.Info("notification", "title", title, "body", body)
+		t.o.Logger.Info("notification", "title", title, "body", body)
 		return
 	}
 	t.o.Notify(title, body)

@@ -156,7 +156,7 @@ func newHarness(t *testing.T, edit func(*Options)) *harness {
 	o := Options{
 		Loop: h.loop, Settings: calsync.DefaultSettings(), SettingsPath: filepath.Join(t.TempDir(), "settings.json"),
 		Host: h.host, Window: h.start, Clock: h.clock, Location: time.UTC,
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Notify: func(title, body string) { h.mu.Lock(); h.notes = append(h.notes, title+"|"+body); h.mu.Unlock() },
 		OpenURL: func(u string) error {
 			h.mu.Lock()
@@ -463,7 +463,7 @@ func TestNoHostWindowIsTheApp(t *testing.T) {
 	children := make(chan *Child, 1)
 	var exits []func()
 	o := Options{Loop: loop, Settings: calsync.DefaultSettings(), Location: time.UTC,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Window: func(ctx context.Context, noTray bool) (*Child, error) {
 			if !noTray {
 				t.Error("the window was not told there is no tray")
@@ -542,7 +542,7 @@ func TestRunWaitsForTheHost(t *testing.T) {
 	loop := &fakeLoop{ch: make(chan calsync.Snapshot, 1)}
 	host := &gatedHost{fakeHost: fakeHost{icon: -1}, release: make(chan struct{}), quit: make(chan struct{})}
 	o := Options{Loop: loop, Settings: calsync.DefaultSettings(), Location: time.UTC, Host: host,
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Window: func(context.Context, bool) (*Child, error) { return nil, errors.New("no window here") }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

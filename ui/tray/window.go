@@ -51,10 +51,10 @@ func (t *Tray) show(view string) {
 			return
 		}
 	}
-	t.o.Log.Debug("starting the window process", "view", view)
+	t.o.Logger.Debug("starting the window process", "view", view)
 	child, err := t.o.Window(t.ctx, t.o.Host == nil)
 	if err != nil {
-		t.o.Log.Error("start the window", "err", err)
+		t.o.Logger.Error("start the window", "err", err)
 		t.notify("Could not open the window", err.Error())
 		if t.o.Host == nil {
 			t.cancel() // the window was the only way to see caltray
@@ -126,7 +126,7 @@ func (w *window) next() (ipc.Message, bool) {
 // startWindow runs the window's three goroutines: the writer (hello, then snapshots and shows),
 // the reader (the window's hello within HelloTimeout, then intents), and the waiter.
 func (t *Tray) startWindow(w *window) {
-	log := t.o.Log
+	log := t.o.Logger
 	stop := make(chan struct{}) // closed when the process has ended: the writer stops
 	var kill sync.Once
 	killChild := func(why string, err error) {
