@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make dist: the release artifacts of ../shared/DESIGN.md, in dist/:
+# make dist: the release artifacts of docs/DESIGN.md ("Release artifacts"), in dist/:
 #   caltray_<version>_amd64.deb            dpkg-deb; Depends from dpkg-shlibdeps; lintian-clean
 #   caltray-<version>-linux-amd64.tar.xz   binary, desktop entry, icons, install note
 #   caltray-<version>-windows-amd64.zip    caltray.exe (GUI) + caltray-cli.exe (console twin)
