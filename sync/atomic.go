@@ -50,7 +50,7 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 			return err
 		}
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if d, err := os.Open(dir); err == nil {

@@ -163,7 +163,7 @@ func NewCache(dir string, now func() time.Time) (*Cache, error) {
 	if now == nil {
 		now = time.Now
 	}
-	c := &Cache{path: filepath.Join(dir, cacheName), now: now, readFile: os.ReadFile}
+	c := &Cache{path: filepath.Join(dir, cacheName), now: now, readFile: readFile}
 	c.leftovers, c.leftErr = RemoveStaleTemps(dir, []string{TempPrefix(cacheName)}, now())
 	return c, nil
 }

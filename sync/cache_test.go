@@ -336,7 +336,7 @@ func TestCacheConcurrentWritersDoNotInterleave(t *testing.T) {
 			default:
 			}
 			// Read the file directly: Load would move aside what it cannot parse.
-			data, err := os.ReadFile(reader.Path())
+			data, err := readFile(reader.Path()) // as Load reads it: retried while a writer replaces it (Windows)
 			if errors.Is(err, os.ErrNotExist) {
 				continue
 			}
