@@ -88,7 +88,9 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 			log.Warn("no single-instance check", "err", err)
 		}
 	}
-	windowArgs := []string{windowCommand}
+	// The window names the runner's attempt timeout ("did not answer in 30 s"): it is handed the
+	// tray's own, so the two processes cannot drift apart.
+	windowArgs := []string{windowCommand, "--attempt-timeout", rc.AttemptTimeout.String()}
 	if *debug {
 		windowArgs = append(windowArgs, "--debug")
 	}

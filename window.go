@@ -30,6 +30,7 @@ func runWindow(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("caltray "+windowCommand, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	debug := fs.Bool("debug", false, "log debug lines too")
+	attemptTimeout := fs.Duration("attempt-timeout", runner.DefaultConfig().AttemptTimeout, "the tray's runner attempt timeout, for the health texts")
 	fs.Bool("no-tray", false, "the window stands in for a missing tray (the tray says so in its snapshot too)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -46,7 +47,7 @@ func runWindow(args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(ipc.LogWriter(conn), &slog.HandlerOptions{Level: level}))
 	err := ui.RunWindow(context.Background(), conn, ui.Options{
-		AttemptTimeout: runner.DefaultConfig().AttemptTimeout, Version: version, Logger: log})
+		AttemptTimeout: *attemptTimeout, Version: version, Logger: log})
 	if err != nil {
 		log.Error("window process", "err", err)
 		fmt.Fprintf(stderr, "caltray %s: %v\n", windowCommand, err)
