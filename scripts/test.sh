@@ -46,14 +46,23 @@ echo "== go build (plain and -race)"
 go build -o /dev/null .
 go build -race -o /dev/null .
 
+# Every log is kept until the end, so that the last lines of a red run say what failed
+# (scripts/failures.sh): CI shows only the end of the output.
+logs=$(mktemp -d "${TMPDIR:-/tmp}/caltray-test.XXXXXX")
+trap 'rm -rf "$logs"' EXIT
+
 echo "== go test -race (private D-Bus session, gnome-keyring, Xvfb)"
-scripts/with-desktop.sh go test -race -count=1 -timeout 12m ./...
+if ! scripts/with-desktop.sh go test -race -count=1 -timeout 12m ./... 2>&1 | tee "$logs/race.log"; then
+	echo "make test: go test -race failed:" >&2
+	scripts/failures.sh "$logs/race.log" >&2
+	exit 1
+fi
 
 # Each fuzz target runs briefly: long enough to catch a regression on the seed corpus and a
 # few thousand mutations, short enough for every run. The fuzz targets (one worker each) and the
 # Windows tests under Wine (caltray.exe cross-built once, run on Xvfb) run side by side: each
 # leaves a core mostly idle on its own, and together they keep a warm make test within its
-# 3 minutes. The fuzz output is shown after, whole, so the two logs do not interleave.
+# 3 minutes. Both logs are shown after, whole, so they do not interleave.
 fuzz() {
 	for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r grep -ho '^func Fuzz[A-Za-z0-9_]*' | sed 's/^func //' | sort -u); do
 		pkg=$(grep -rl --include='*_test.go' "^func $target(" . | head -1 | xargs dirname)
@@ -61,21 +70,22 @@ fuzz() {
 		go test -run='^$' -fuzz="^$target\$" -fuzztime=5s -parallel=1 "$pkg" || return 1
 	done
 }
-fuzzlog=$(mktemp "${TMPDIR:-/tmp}/caltray-fuzz.XXXXXX")
-trap 'rm -f "$fuzzlog"' EXIT
-fuzz >"$fuzzlog" 2>&1 &
+fuzz >"$logs/fuzz.log" 2>&1 &
 fuzz_pid=$!
 
-echo "== Windows under Wine (the fuzz targets run meanwhile)"
+echo "== Windows under Wine (the fuzz targets run meanwhile; both logs follow when done)"
 wine_rc=0
-scripts/wine-test.sh || wine_rc=$?
+scripts/wine-test.sh >"$logs/wine.log" 2>&1 || wine_rc=$?
 fuzz_rc=0
 wait "$fuzz_pid" || fuzz_rc=$?
-cat "$fuzzlog"
+cat "$logs/fuzz.log" "$logs/wine.log"
 if [ "$fuzz_rc" -ne 0 ]; then
-	echo "make test: a fuzz target failed (above)" >&2
+	echo "make test: a fuzz target failed:" >&2
+	scripts/failures.sh "$logs/fuzz.log" 14 >&2
 fi
 if [ "$wine_rc" -ne 0 ]; then
-	echo "make test: the Windows tests under Wine failed (above)" >&2
+	echo "make test: the Windows tests under Wine failed:" >&2
+	scripts/failures.sh "$logs/wine.log" 14 >&2
+	grep '^wine-test:' "$logs/wine.log" | tail -4 >&2
 fi
 [ "$fuzz_rc" -eq 0 ] && [ "$wine_rc" -eq 0 ]
