@@ -52,7 +52,11 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/caltray-test.XXXXXX")
 trap 'rm -rf "$logs"' EXIT
 
 echo "== go test -race (private D-Bus session, gnome-keyring, Xvfb)"
-if ! scripts/with-desktop.sh go test -race -count=1 -timeout 12m ./... 2>&1 | tee "$logs/race.log"; then
+# To a file, then shown: a pipe would wait for every process that inherited it.
+race_rc=0
+scripts/with-desktop.sh go test -race -count=1 -timeout 12m ./... >"$logs/race.log" 2>&1 || race_rc=$?
+cat "$logs/race.log"
+if [ "$race_rc" -ne 0 ]; then
 	echo "make test: go test -race failed:" >&2
 	scripts/failures.sh "$logs/race.log" >&2
 	exit 1
@@ -86,6 +90,6 @@ fi
 if [ "$wine_rc" -ne 0 ]; then
 	echo "make test: the Windows tests under Wine failed:" >&2
 	scripts/failures.sh "$logs/wine.log" 14 >&2
-	grep '^wine-test:' "$logs/wine.log" | tail -4 >&2
+	grep -E '^wine-test: (FAILED|FLAKY|wineboot)' "$logs/wine.log" >&2 || tail -n 4 "$logs/wine.log" >&2
 fi
 [ "$fuzz_rc" -eq 0 ] && [ "$wine_rc" -eq 0 ]

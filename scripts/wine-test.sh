@@ -117,9 +117,12 @@ failed=() flaky=()
 run_tests() {
 	local name=$1 dir=$2 log="$scratch/${1//\//_}.log"
 	shift 2
-	if (cd "$dir" && "$@") 2>&1 | tee "$log"; then
-		return 0
-	fi
+	# To a file, then shown: never through a pipe, which the Wine services a test starts inherit
+	# and hold open long after it ends.
+	local rc=0
+	(cd "$dir" && "$@") >"$log" 2>&1 || rc=$?
+	cat "$log"
+	[ "$rc" -ne 0 ] || return 0
 	local tests
 	tests=$(sed -n 's/^--- FAIL: \([A-Za-z0-9_]*\).*/\1/p' "$log" | sort -u | paste -sd'|')
 	if [ -z "$tests" ]; then
@@ -129,7 +132,10 @@ run_tests() {
 	local run=-run
 	[[ "$*" == *-test.* ]] && run=-test.run
 	echo "wine-test: $name: running $tests again"
-	if (cd "$dir" && "$@" "$run=^($tests)\$") 2>&1 | tee "$log.again"; then
+	rc=0
+	(cd "$dir" && "$@" "$run=^($tests)\$") >"$log.again" 2>&1 || rc=$?
+	cat "$log.again"
+	if [ "$rc" -eq 0 ]; then
 		flaky+=("$name ($tests)")
 	else
 		failed+=("$name ($tests)")
