@@ -98,8 +98,16 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 		Window: tray.ExecWindow(windowArgs...), OpenURL: browser.OpenURL, Autostart: setAutostart}
 	if desktop != nil {
 		uiOpts.Notify, uiOpts.Show = desktop.Notify, desktop.Show()
-		if desktop.TrayHostPresent() {
-			uiOpts.Host = tray.NewSystray("caltray")
+		// The icon is set up even with no tray host yet: fyne.io/systray registers it by
+		// itself when a StatusNotifierWatcher appears. Until then the window stands in, with a
+		// banner saying why (the watch starts before the check, so nothing falls in between).
+		uiOpts.Host = tray.NewSystray("caltray")
+		appeared, err := desktop.WatchTrayHost()
+		if err != nil {
+			log.Warn("a tray host appearing later will not be noticed", "err", err)
+		}
+		if !desktop.TrayHostPresent() {
+			uiOpts.NoTrayHost, uiOpts.TrayHostAppeared = true, appeared
 		}
 	}
 	switch {

@@ -202,9 +202,7 @@ func (w *agendaWindow) update(snap calsync.Snapshot, now time.Time) {
 
 	w.notice.Objects = nil
 	if c.noTray {
-		w.notice.Objects = append(w.notice.Objects, warning(
-			"No system tray found, so caltray shows this window instead; closing it quits caltray. "+
-				"On GNOME, install the AppIndicator extension to get the tray icon."))
+		w.notice.Objects = append(w.notice.Objects, warning(model.NoTrayText))
 	}
 	if snap.Auth == calsync.AuthNoKeyring {
 		w.notice.Objects = append(w.notice.Objects, warning(

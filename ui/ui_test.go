@@ -464,8 +464,7 @@ func TestAgendaWindow(t *testing.T) {
 	noKeyring.Auth = calsync.AuthNoKeyring
 	failing := calsync.Snapshot{Auth: calsync.AuthOK, Generation: 7, Health: calsync.Health{Status: runner.StatusDegraded,
 		Breaker: "closed", ConsecutiveFailures: 2, LastError: "dial tcp 10.0.0.1:443: connect: connection refused", LastErrorKind: runner.KindNetwork, RetryAt: tp(at(10, 52))}}
-	const noTrayBanner = "No system tray found, so caltray shows this window instead; closing it quits caltray. " +
-		"On GNOME, install the AppIndicator extension to get the tray icon."
+	const noTrayBanner = model.NoTrayText
 
 	tests := []struct {
 		name       string

@@ -134,6 +134,11 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 				}
 				switch m.Type {
 				case ipc.TypeSnapshot:
+					// A tray that appears after the start (the tray says so in its snapshots)
+					// takes the banner away. Set before the snapshot is published, so the
+					// update it brings shows the new state.
+					noTray := m.Snapshot.NoTray
+					c.ui(func() { c.noTray = noTray })
 					rl.publish(m.Snapshot.Loop())
 				case ipc.TypeShow:
 					v := m.View

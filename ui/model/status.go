@@ -117,6 +117,14 @@ func NextAttempt(s calsync.Snapshot, now time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// NoTrayText is the agenda window's banner when the desktop has no tray to show caltray's icon
+// in: why, how to get one (on GNOME, the extension and its package, the same name on Debian,
+// Ubuntu and Fedora), and that the icon then appears by itself.
+const NoTrayText = "No tray icon: this desktop has no system tray, so caltray shows this window instead, and closing it quits caltray. " +
+	"On GNOME, install and enable the \u201cAppIndicator and KStatusNotifierItem Support\u201d extension " +
+	"(package gnome-shell-extension-appindicator on Debian, Ubuntu and Fedora; then log out and in). " +
+	"The icon appears by itself once a tray is there."
+
 // Troubled reports whether something is wrong that the user should see: the icon is anything
 // but operational (a failing or paused sync, stale data, a sign-in needed). The agenda window
 // then shows the full health panel; otherwise one line.
