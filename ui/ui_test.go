@@ -782,6 +782,7 @@ func TestAgendaHealthFoldsAway(t *testing.T) {
 		t.Fatalf("after Details: %q, want the full panel", got)
 	}
 	full := listHeight()
+	t.Logf("the meetings' list: %.0f px high with the one line, %.0f px with the full panel", compact, full)
 	if compact-full < 100 {
 		t.Errorf("the meetings' room: %v with one line, %v with the panel; want the line to leave them at least 100 px more", compact, full)
 	}
