@@ -138,7 +138,12 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 					// takes the banner away. Set before the snapshot is published, so the
 					// update it brings shows the new state.
 					noTray := m.Snapshot.NoTray
-					c.ui(func() { c.noTray = noTray })
+					c.ui(func() {
+						if c.noTray && !noTray {
+							o.Logger.Info("a tray appeared: the agenda window drops its no-tray banner")
+						}
+						c.noTray = noTray
+					})
 					rl.publish(m.Snapshot.Loop())
 				case ipc.TypeShow:
 					v := m.View

@@ -214,6 +214,10 @@ func TestDemoWindowWithoutTray(t *testing.T) {
 	waitFor(t, a, 10*time.Second, "the tray process noticing the tray", func() bool {
 		return strings.Contains(a.stderr.String(), "a system tray appeared")
 	})
+	waitFor(t, a, 10*time.Second, "the window dropping its banner", func() bool {
+		return strings.Contains(a.stderr.String(), "window: ") &&
+			strings.Contains(a.stderr.String(), "drops its no-tray banner")
+	})
 	if out, err := exec.Command("xdotool", "search", "--name", "Agenda.*caltray").Output(); err != nil || strings.TrimSpace(string(out)) == "" {
 		t.Errorf("the agenda window went away when the tray appeared")
 	}
