@@ -636,3 +636,31 @@ func TestSummaryLineAndTroubled(t *testing.T) {
 		})
 	}
 }
+
+// The panel's "Next retry" is the loop's next attempt while something is wrong, and "—" while
+// all is well (the next periodic sync is no retry).
+func TestHealthPanelNextRetry(t *testing.T) {
+	failing := ok()
+	failing.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 1, Stale: true}
+	failing.NextSync = at(10, 44)
+	fine := ok()
+	fine.NextSync = at(10, 47)
+	running := failing
+	running.Syncing = true
+	tests := []struct {
+		name string
+		snap calsync.Snapshot
+		want string
+	}{
+		{"failing", failing, "10:44"},
+		{"all well", fine, "—"},
+		{"the retry under way", running, "—"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HealthPanel(tt.snap, at(10, 43), berlin, 30*time.Second).NextRetry; got != tt.want {
+				t.Errorf("NextRetry = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
