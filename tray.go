@@ -98,8 +98,16 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 		Window: tray.ExecWindow(windowArgs...), OpenURL: browser.OpenURL, Autostart: setAutostart}
 	if desktop != nil {
 		uiOpts.Notify, uiOpts.Show = desktop.Notify, desktop.Show()
-		if desktop.TrayHostPresent() {
-			uiOpts.Host = tray.NewSystray("caltray")
+		// The icon is set up even with no tray host yet: fyne.io/systray registers it by
+		// itself when a StatusNotifierWatcher appears. Until then the window stands in, with a
+		// banner saying why (the watch starts before the check, so nothing falls in between).
+		uiOpts.Host = tray.NewSystray("caltray")
+		appeared, err := desktop.WatchTrayHost()
+		if err != nil {
+			log.Warn("a tray host appearing later will not be noticed", "err", err)
+		}
+		if !desktop.TrayHostPresent() {
+			uiOpts.NoTrayHost, uiOpts.TrayHostAppeared = true, appeared
 		}
 	}
 	switch {
@@ -111,12 +119,6 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 		}
 		defer fake.Close()
 		opts.Fake = fake
-		uiOpts.Outage = func(on bool) error {
-			if on {
-				return fake.SetOutage(fakegraph.Fault{Kind: fakegraph.Unavailable})
-			}
-			return fake.SetOutage(fakegraph.Fault{})
-		}
 	case token == "":
 		authCfg.GraphURL, authCfg.Logger = graphURL, log
 		sess, p, code := signedIn(authCfg, stderr)
@@ -136,6 +138,9 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeLoop()
 	uiOpts.Loop = loop
+	if *demo {
+		uiOpts.Outage = demoOutage(opts.Fake, loop)
+	}
 	if *healthAddr != "" {
 		srv, err := startEndpoint(*healthAddr, loop.Health, log)
 		if err != nil {
@@ -154,6 +159,24 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return exitOK
+}
+
+// demoOutage is the demo's "Simulate outage". On: every Graph request fails as in a real outage
+// (503 with a Retry-After of 1 s), and the loop runs on the demo's compressed pace
+// (calsync.DemoPace: syncs seconds apart, a breaker open for seconds) until it has recovered, so
+// degraded, down, half-open and operational play out in about a minute. Off: the outage ends;
+// the pace lasts until the next good sync, so the recovery plays at pace too. Without an outage
+// the demo keeps the normal interval, so idle measurements on --demo stay meaningful.
+func demoOutage(fake *fakegraph.Server, loop *calsync.Loop) func(on bool) error {
+	return func(on bool) error {
+		if !on {
+			return fake.SetOutage(fakegraph.Fault{})
+		}
+		if err := fake.SetOutage(fakegraph.Fault{Kind: fakegraph.Unavailable}); err != nil {
+			return err
+		}
+		return loop.Hurry(calsync.DemoPace)
+	}
 }
 
 // setAutostart turns start at login on (for this program file) or off.

@@ -117,7 +117,8 @@ type Runner struct {
 	openUntil atomic.Int64 // UnixNano; while in the future, calls are rejected with ErrOpen
 
 	mu          sync.Mutex
-	failures    int // consecutive calls that failed with a retryable error
+	openTimeout time.Duration // cfg.OpenTimeout until SetOpenTimeout changes it
+	failures    int           // consecutive calls that failed with a retryable error
 	lastSuccess time.Time
 	lastError   string
 	lastKind    Kind
@@ -137,6 +138,8 @@ func New(cfg Config) (*Runner, error) {
 		rand:     cfg.Rand,
 		log:      cfg.Logger,
 		ops:      make(map[string]*opStats),
+
+		openTimeout: cfg.OpenTimeout,
 	}
 	if r.classify == nil {
 		r.classify = DefaultClassify
@@ -176,11 +179,24 @@ func (r *Runner) onBreakerChange(from, to gobreaker.State) {
 	r.mu.Lock()
 	r.state.Store(int32(to))
 	if to == gobreaker.StateOpen {
-		r.retryAt = now.Add(r.cfg.OpenTimeout)
+		r.retryAt = now.Add(r.openTimeout)
 		r.openUntil.Store(r.retryAt.UnixNano())
 	}
 	r.mu.Unlock()
 	r.log.Info("circuit breaker state changed", "from", from.String(), "to", to.String())
+}
+
+// SetOpenTimeout changes how long the breaker stays open from its next opening on, and returns
+// the period it replaces. An open period already under way keeps its end. The demo's simulated
+// outage uses it to play the breaker's whole cycle in seconds (sync.Pace); d must be positive.
+func (r *Runner) SetOpenTimeout(d time.Duration) (previous time.Duration, err error) {
+	if d <= 0 {
+		return 0, fmt.Errorf("runner: OpenTimeout must be positive, got %v", d)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	previous, r.openTimeout = r.openTimeout, d
+	return previous, nil
 }
 
 // Error is what Do returns when a call did not succeed. It wraps the last attempt's error (or

@@ -641,3 +641,33 @@ func TestMonitorLogsWhileNotOperational(t *testing.T) {
 		t.Fatalf("health check line lacks the status:\n%s", out)
 	}
 }
+
+// SetOpenTimeout changes the open period from the breaker's next opening on; an opening under
+// way keeps its end, and a non-positive period is refused.
+func TestSetOpenTimeout(t *testing.T) {
+	r, clk := breakerRunner(t)
+	if _, err := r.SetOpenTimeout(0); err == nil || !strings.Contains(err.Error(), "OpenTimeout") {
+		t.Fatalf("SetOpenTimeout(0) = %v, want an error naming OpenTimeout", err)
+	}
+	prev, err := r.SetOpenTimeout(10 * time.Second)
+	if err != nil || prev != time.Minute {
+		t.Fatalf("SetOpenTimeout(10s) = %v, %v; want the default 1m replaced", prev, err)
+	}
+	tripBreaker(t, r, 5)
+	if h := r.State(); h.Breaker != "open" || !h.RetryAt.Equal(clk.Now().Add(10*time.Second)) {
+		t.Fatalf("opened with a 10 s period: %+v, want retry at +10s", h)
+	}
+	if _, err := r.SetOpenTimeout(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Second) // the opening under way kept its 10 s
+	if h := r.State(); h.Breaker != "half-open" {
+		t.Fatalf("after 10 s: breaker %s, want half-open", h.Breaker)
+	}
+	if _, err := runner.Do(context.Background(), r, "op", fail(errors.New("still down"))); err == nil {
+		t.Fatal("probe succeeded")
+	}
+	if h := r.State(); h.Breaker != "open" || !h.RetryAt.Equal(clk.Now().Add(time.Hour)) {
+		t.Fatalf("reopened: %+v, want retry at +1h (the new period)", h)
+	}
+}

@@ -251,6 +251,17 @@ func (h *Harness) Advance(d time.Duration) {
 	}
 }
 
+// AdvanceToNext moves the fake clock to the next sync the latest snapshot names (NextSync)
+// and waits for that sync to end.
+func (h *Harness) AdvanceToNext() {
+	h.t.Helper()
+	next := h.Latest().NextSync
+	if next.IsZero() {
+		h.t.Fatal("the latest snapshot names no next sync")
+	}
+	h.Advance(next.Sub(h.Clock.Now()))
+}
+
 // Do runs f (a Refresh, a SetSettings) and waits for the loop to handle it and settle.
 func (h *Harness) Do(f func()) {
 	h.t.Helper()

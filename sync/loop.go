@@ -24,7 +24,34 @@ const (
 	recentSyncs = 20
 	// jitter spreads the periodic syncs by ±10% so that many clients never poll in step.
 	jitter = 0.10
+	// FirstRetry is how soon a failed sync is tried again; each further failure in a row doubles
+	// the wait, up to the interval (15 s, 30 s, 1 min, 2 min, 4 min, then 5 min). A network blip
+	// heals in seconds, not at the next periodic sync, and an outage is not hammered. The
+	// breaker's open period and a Retry-After still come first: no sync starts before them.
+	FirstRetry = 15 * time.Second
 )
+
+// A Pace is a compressed schedule the loop runs on for a while (Loop.Hurry): the demo's
+// simulated outage, so that degraded, down (breaker open), half-open and operational play out
+// in about a minute instead of half an hour. The real defaults are untouched.
+type Pace struct {
+	Interval    time.Duration // between syncs, and the cap of the sooner retries after a failure
+	OpenTimeout time.Duration // how long the breaker stays open (runner.Runner.SetOpenTimeout)
+}
+
+// DemoPace is the demo's pace during a simulated outage. With the runner's defaults (3
+// attempts, the simulated 503's Retry-After of 1 s) a failed sync takes about 2 s and the next
+// starts 5 s after the last began, so the status turns degraded 2 s in, the fifth failure opens
+// the breaker about 22 s in, and a half-open probe follows every 10 s until the outage ends
+// (measured against the simulated Graph, real time: 2.0 s, 21.8 s, 31.9 s, 41.9 s, …).
+var DemoPace = Pace{Interval: 5 * time.Second, OpenTimeout: 10 * time.Second}
+
+func (p Pace) validate() error {
+	if p.Interval <= 0 || p.OpenTimeout <= 0 {
+		return fmt.Errorf("sync: pace %v between syncs, %v open breaker: both must be positive", p.Interval, p.OpenTimeout)
+	}
+	return nil
+}
 
 // syncOp is the runner operation name of a sync, which keys the runner's metrics.
 const syncOp = "calendar sync"
@@ -64,9 +91,11 @@ type Loop struct {
 
 	refresh  chan struct{} // capacity 1: requests made while one is pending coalesce
 	settings chan struct{} // capacity 1: tells the owner that newSettings changed
+	hurry    chan struct{} // capacity 1: tells the owner that newPace changed
 
 	mu          gosync.Mutex
 	newSettings *Settings // latest from SetSettings, not yet taken by the owner
+	newPace     *Pace     // latest from Hurry, not yet taken by the owner
 	latest      *Snapshot
 	subs        map[chan Snapshot]struct{}
 
@@ -109,6 +138,7 @@ func NewLoop(cfg LoopConfig) (*Loop, error) {
 		log:      cfg.Logger,
 		refresh:  make(chan struct{}, 1),
 		settings: make(chan struct{}, 1),
+		hurry:    make(chan struct{}, 1),
 		subs:     make(map[chan Snapshot]struct{}),
 		done:     make(chan struct{}),
 	}, nil
@@ -157,6 +187,24 @@ func (l *Loop) SetSettings(s Settings) error {
 	l.mu.Unlock()
 	select {
 	case l.settings <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Hurry runs the loop on pace p until a sync that starts after this call succeeds; then the
+// settings' interval and the runner's own open period are back. The demo calls it when the user
+// simulates an outage: the outage stops every sync from succeeding, so the pace lasts until it
+// has been switched off and a sync has got through (the recovery is shown at pace too).
+func (l *Loop) Hurry(p Pace) error {
+	if err := p.validate(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.newPace = &p
+	l.mu.Unlock()
+	select {
+	case l.hurry <- struct{}{}:
 	default:
 	}
 	return nil
@@ -321,6 +369,14 @@ func (l *Loop) run(ctx context.Context) {
 		case <-l.settings:
 			if s, ok := l.takeSettings(); ok {
 				st.onSettings(now, s)
+			}
+		case <-l.hurry:
+			l.mu.Lock()
+			p := l.newPace
+			l.newPace = nil
+			l.mu.Unlock()
+			if p != nil {
+				st.onHurry(now, *p)
 			}
 		case r := <-results:
 			st.finish(r)

@@ -208,10 +208,13 @@ func TestLoopWaitsOutOpenBreaker(t *testing.T) {
 	h.Start()
 	src.set(nil, errFlaky, errFlaky)
 	h.Advance(5 * time.Minute) // failure 1
-	h.Advance(5 * time.Minute) // failure 2: the breaker opens until T0+40m
+	h.AdvanceToNext()          // failure 2, the sooner retry 15 s later: the breaker opens until T0+35m15s
 	s := h.Latest()
-	if s.Health.Breaker != "open" || s.Health.RetryAt == nil || !s.Health.RetryAt.Equal(T0.Add(40*time.Minute)) {
-		t.Fatalf("health = %+v, want the breaker open until T0+40m", s.Health)
+	if s.Health.Breaker != "open" || s.Health.RetryAt == nil || !s.Health.RetryAt.Equal(T0.Add(35*time.Minute+15*time.Second)) {
+		t.Fatalf("health = %+v, want the breaker open until T0+35m15s", s.Health)
+	}
+	if !s.NextSync.Equal(*s.Health.RetryAt) {
+		t.Fatalf("next sync %v, want the breaker's retry time %v", s.NextSync, *s.Health.RetryAt)
 	}
 	if ids(s.Appointments) != "a" || !s.Health.Stale {
 		t.Fatalf("during the outage: apps %q stale %v; want the last good agenda, stale", ids(s.Appointments), s.Health.Stale)
@@ -227,7 +230,7 @@ func TestLoopWaitsOutOpenBreaker(t *testing.T) {
 	if !strings.Contains(h.Logs.String(), "refresh deferred") {
 		t.Errorf("deferred refresh not logged")
 	}
-	h.Advance(T0.Add(40 * time.Minute).Sub(h.Clock.Now())) // the retry time: one probe
+	h.Advance(T0.Add(35*time.Minute + 15*time.Second).Sub(h.Clock.Now())) // the retry time: one probe
 	if got := src.count(); got != calls+1 {
 		t.Fatalf("calls at the retry time = %d, want 1", got-calls)
 	}
@@ -275,7 +278,7 @@ func TestLoopKeepsLastGoodAgendaAndTracksStale(t *testing.T) {
 	}
 	for _, st := range steps {
 		src.set(st.apps, st.errs...)
-		h.Advance(5 * time.Minute)
+		h.AdvanceToNext()
 		s := h.Latest()
 		if ids(s.Appointments) != st.wantID || s.Health.Stale != st.stale || h.Loop.Health().Stale != st.stale || s.Health.Status != st.status {
 			t.Errorf("%s: apps %q stale %v/%v status %s; want %q stale %v status %s", st.name,

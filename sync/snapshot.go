@@ -57,6 +57,10 @@ type Snapshot struct {
 	// SlowSync or more is waiting on Microsoft Graph: the tray and the agenda command say so
 	// (the loop publishes a snapshot at that moment, so subscribers need no timer of their own).
 	SyncStarted time.Time
+	// NextSync is when the next sync is due: the schedule (the interval, or the sooner retry
+	// after a failure), never before a retry time the breaker or the service set; zero while a
+	// sync runs or polling waits for a sign-in. The health line names it ("next try 10:47").
+	NextSync time.Time
 }
 
 // SlowSync is how long a sync may run before caltray tells the user it is waiting for

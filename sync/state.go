@@ -32,6 +32,11 @@ type state struct {
 	pending     bool      // a Refresh arrived during the running sync
 	next        time.Time // when the next periodic sync is due
 	retryAt     time.Time // no sync before this: the breaker is open, or the service said so
+	failures    int       // failed syncs in a row that a sooner retry follows (retryDelay)
+
+	pace        *Pace         // the schedule Hurry set; nil: the settings' interval
+	paceSince   time.Time     // when Hurry set it: only a sync started since ends it
+	openTimeout time.Duration // the runner's own open period, restored when the pace ends
 
 	recent     []SyncRecord // never appended in place: published snapshots share it
 	syncs      uint64
@@ -197,10 +202,79 @@ func (st *state) onSettings(now time.Time, s Settings) {
 	st.publish()
 }
 
+// interval is the time between periodic syncs: the settings', or the pace's while Hurry holds.
+func (st *state) interval() time.Duration {
+	if st.pace != nil {
+		return st.pace.Interval
+	}
+	return st.settings.Interval
+}
+
 // jittered is the interval spread by ±10%.
 func (st *state) jittered() time.Duration {
+	return st.spread(st.interval())
+}
+
+// spread spreads d by ±10%, so that many clients never poll in step.
+func (st *state) spread(d time.Duration) time.Duration {
 	f := 1 + jitter*(2*st.l.cfg.Rand()-1)
-	return time.Duration(float64(st.settings.Interval) * f)
+	return time.Duration(float64(d) * f)
+}
+
+// retryDelay is the wait before the sooner retry after st.failures failed syncs in a row:
+// FirstRetry, doubled for each failure after the first, never more than the interval.
+func (st *state) retryDelay() time.Duration {
+	d := st.interval()
+	if st.failures < 1 {
+		return st.spread(d)
+	}
+	if shift := st.failures - 1; shift < 16 { // 15 s << 16 is beyond any interval
+		d = min(d, FirstRetry<<shift)
+	}
+	return st.spread(d)
+}
+
+// nextSync is when the next sync is due as far as the loop knows now: the schedule, not before
+// a retry time; zero while a sync runs or polling waits for a sign-in.
+func (st *state) nextSync() time.Time {
+	if st.syncing || (st.paused && !st.pending) {
+		return time.Time{}
+	}
+	return later(st.next, st.retryAt)
+}
+
+// onHurry puts the loop on pace p (Loop.Hurry): the runner's open period and the interval are
+// the pace's until a sync started from now on succeeds.
+func (st *state) onHurry(now time.Time, p Pace) {
+	prev, err := st.l.cfg.Runner.SetOpenTimeout(p.OpenTimeout)
+	if err != nil { // Hurry validated p: cannot happen
+		st.l.log.Error("pace not applied", "err", err)
+		return
+	}
+	if st.pace == nil {
+		st.openTimeout = prev
+	}
+	st.pace, st.paceSince = &p, now
+	if next := now.Add(p.Interval); st.next.After(next) {
+		st.next = next
+	}
+	st.l.log.Info("sync on a compressed schedule until the next good sync", "interval", p.Interval.String(),
+		"breaker_open", p.OpenTimeout.String())
+	st.publish()
+}
+
+// endPace ends Hurry's pace after a good sync that started while it held, and reports whether
+// it did.
+func (st *state) endPace(start time.Time) bool {
+	if st.pace == nil || start.Before(st.paceSince) {
+		return false
+	}
+	if _, err := st.l.cfg.Runner.SetOpenTimeout(st.openTimeout); err != nil {
+		st.l.log.Error("could not restore the breaker's open period", "err", err)
+	}
+	st.pace = nil
+	st.l.log.Info("sync back on its normal schedule", "interval", st.settings.Interval.String())
+	return true
 }
 
 // finish applies a sync's result: new data on success; on failure the last good data stays and
@@ -220,6 +294,10 @@ func (st *state) finish(r result) {
 			log.Info("sync recovered", "duration", rec.Duration.String())
 		}
 		st.delta, st.lastSync, st.failed, st.synced = r.delta, r.end, false, true
+		st.failures = 0
+		if st.endPace(r.start) {
+			st.next = r.start.Add(st.jittered()) // the settings' interval again
+		}
 		st.skipped = len(r.delta.Skipped)
 		st.auth, st.authMessage = st.credential(AuthOK, "")
 		if st.skipped > 0 {
@@ -251,7 +329,15 @@ func (st *state) finish(r result) {
 		if rs := st.l.cfg.Runner.State(); rs.RetryAt.After(st.retryAt) {
 			st.retryAt = rs.RetryAt
 		}
-		args := []any{"err", r.err, "duration", rec.Duration.String()}
+		if errors.As(r.err, &re) && (re.Class == runner.ClassRetryable || re.Class == runner.ClassThrottled) {
+			// A failure the service may get over: try again sooner than the interval, backing
+			// off (the retry time above still comes first). A permanent one waits the interval.
+			st.failures++
+			if soon := now.Add(st.retryDelay()); soon.Before(st.next) {
+				st.next = soon
+			}
+		}
+		args := []any{"err", r.err, "duration", rec.Duration.String(), "next_try", later(st.next, st.retryAt).Format(time.RFC3339)}
 		if !st.retryAt.IsZero() {
 			args = append(args, "retry_at", st.retryAt.Format(time.RFC3339))
 		}
@@ -304,6 +390,7 @@ func (st *state) publish() {
 		Settings:     st.settings,
 		Skipped:      st.skipped,
 		SyncStarted:  st.syncStarted,
+		NextSync:     st.nextSync(),
 	}
 	st.l.publish(s)
 	if st.l.log.Enabled(context.Background(), slog.LevelDebug) {

@@ -20,8 +20,11 @@ import (
 // AgendaTitle is the agenda window's title; tests and scripts find the window by it.
 const AgendaTitle = "Agenda — caltray"
 
-// agendaWindow is the agenda: the health panel on top, the Refresh button, and the meetings
-// grouped by day. It belongs to the Fyne goroutine.
+// agendaWindow is the agenda: the health on top, the Refresh button, and the meetings grouped
+// by day. While all is well the health is one line ("Up to date · synced 10:42") and the
+// meetings get the room; the full panel (breaker, failures, last error, next retry, the plot)
+// opens by itself when something is wrong (model.Troubled), or with "Details". It belongs to
+// the Fyne goroutine.
 type agendaWindow struct {
 	c   *controller
 	win fyne.Window
@@ -35,7 +38,10 @@ type agendaWindow struct {
 	lastError   *widget.Label
 	nextRetry   *widget.Label
 	plot        *plot
-	lastSync    *widget.Label // the plot's latest bar in words
+	lastSync    *widget.Label   // the plot's latest bar in words
+	details     *fyne.Container // the panel below the status line: shown when troubled or asked for
+	more        *widget.Button  // "Details" / "Hide details", while all is well
+	expanded    bool            // the user asked for the details
 
 	refresh  *widget.Button
 	progress *widget.ProgressBarInfinite
@@ -97,7 +103,13 @@ func newAgendaWindow(c *controller) *agendaWindow {
 		dim("Next retry"), w.nextRetry,
 		dim("Last syncs"), container.NewVBox(w.plot, w.lastSync),
 	)
-	health := container.NewVBox(container.NewBorder(nil, nil, w.icon, nil, w.status), grid)
+	w.details = grid
+	w.more = widget.NewButton("Details", func() {
+		w.expanded = !w.expanded
+		w.update(c.state().snap, c.o.Clock.Now())
+	})
+	w.more.Importance = widget.LowImportance
+	health := container.NewVBox(container.NewBorder(nil, nil, w.icon, w.more, w.status), grid)
 
 	w.refresh = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), func() {
 		// Disable at once: the snapshot saying "syncing" comes a moment later, and a second
@@ -133,7 +145,33 @@ func (w *agendaWindow) update(snap calsync.Snapshot, now time.Time) {
 	p := model.HealthPanel(snap, now, loc, c.o.AttemptTimeout)
 	w.icon.Resource = trayIcon(model.IconState(snap))
 	w.icon.Refresh()
-	w.status.SetText(p.Status)
+	full := model.Troubled(snap) || w.expanded
+	if full {
+		w.status.SetText(p.Status)
+	} else {
+		w.status.SetText(model.SummaryLine(snap, now, loc))
+	}
+	if full != w.details.Visible() {
+		if full {
+			w.details.Show()
+		} else {
+			w.details.Hide()
+		}
+		// The top's height changed: lay the window out again, so the list takes the room.
+		defer w.win.Content().Refresh()
+	}
+	// Asking for the details only matters while all is well; when something is wrong they
+	// are shown anyway.
+	switch {
+	case model.Troubled(snap):
+		w.more.Hide()
+	case w.expanded:
+		w.more.SetText("Hide details")
+		w.more.Show()
+	default:
+		w.more.SetText("Details")
+		w.more.Show()
+	}
 	w.breaker.SetText(p.Breaker)
 	w.failures.SetText(p.Failures)
 	w.lastSuccess.SetText(p.LastSuccess)
@@ -164,9 +202,7 @@ func (w *agendaWindow) update(snap calsync.Snapshot, now time.Time) {
 
 	w.notice.Objects = nil
 	if c.noTray {
-		w.notice.Objects = append(w.notice.Objects, warning(
-			"No system tray found, so caltray shows this window instead; closing it quits caltray. "+
-				"On GNOME, install the AppIndicator extension to get the tray icon."))
+		w.notice.Objects = append(w.notice.Objects, warning(model.NoTrayText))
 	}
 	if snap.Auth == calsync.AuthNoKeyring {
 		w.notice.Objects = append(w.notice.Objects, warning(

@@ -270,7 +270,7 @@ func TestTrayFollowsSnapshotsAndTheMinute(t *testing.T) {
 	down.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 53))}
 	h.push(down)
 	eventually(t, "down icon", func() bool { return h.tray.icon() == "caltray-down.png" })
-	eventually(t, "offline line", func() bool { return h.tray.item("Offline — retrying 10:53") != nil })
+	eventually(t, "offline line", func() bool { return h.tray.item("Offline — next try 10:53") != nil })
 
 	// Menu actions reach the loop.
 	before := h.loop.refreshes()
@@ -405,11 +405,14 @@ func TestStopEndsSignIn(t *testing.T) {
 	}
 }
 
-// texts collects every label and button text under o, in order.
+// texts collects every visible label and button text under o, in order.
 func texts(o fyne.CanvasObject) []string {
 	var out []string
 	var walk func(fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
+		if !o.Visible() {
+			return
+		}
 		switch w := o.(type) {
 		case *widget.Label:
 			out = append(out, w.Text)
@@ -461,8 +464,7 @@ func TestAgendaWindow(t *testing.T) {
 	noKeyring.Auth = calsync.AuthNoKeyring
 	failing := calsync.Snapshot{Auth: calsync.AuthOK, Generation: 7, Health: calsync.Health{Status: runner.StatusDegraded,
 		Breaker: "closed", ConsecutiveFailures: 2, LastError: "dial tcp 10.0.0.1:443: connect: connection refused", LastErrorKind: runner.KindNetwork, RetryAt: tp(at(10, 52))}}
-	const noTrayBanner = "No system tray found, so caltray shows this window instead; closing it quits caltray. " +
-		"On GNOME, install the AppIndicator extension to get the tray icon."
+	const noTrayBanner = model.NoTrayText
 
 	tests := []struct {
 		name       string
@@ -474,14 +476,15 @@ func TestAgendaWindow(t *testing.T) {
 		noTray     bool
 	}{
 		{"meetings", synced, false,
-			[]string{"Operational", "Closed", "None", "Today", "11:00 – 11:15", "Standup", "Room 4", "[Join]",
-				"14:00 – 15:00", "Maybe", "Tentative", "Tomorrow", "Planning", "[Refresh]", "[Preferences…]",
-				"Latest: 10:35: failed after 30.0 s: Microsoft Graph did not answer in 30 s"},
-			[]string{noTrayBanner}, false, false},
+			[]string{"Up to date · synced 10:42", "[Details]", "Today", "11:00 – 11:15", "Standup", "Room 4", "[Join]",
+				"14:00 – 15:00", "Maybe", "Tentative", "Tomorrow", "Planning", "[Refresh]", "[Preferences…]"},
+			[]string{noTrayBanner, "Operational", "Closed", "Breaker", "Latest: 10:35: failed after 30.0 s: Microsoft Graph did not answer in 30 s"}, false, false},
 		{"syncing", syncing, false, []string{"[Syncing…]"}, []string{"[Refresh]"}, true, false},
 		{"down", down, false,
 			[]string{"Down: calls to Microsoft Graph are paused", "Open (calls paused)", "5 in a row",
-				"10:42 (8 min ago)", "Microsoft Graph did not answer in 30 s", "10:55"}, nil, false, false},
+				"10:42 (8 min ago)", "Microsoft Graph did not answer in 30 s", "10:55", "Breaker", "Next retry",
+				"Latest: 10:35: failed after 30.0 s: Microsoft Graph did not answer in 30 s"},
+			[]string{"[Details]", "[Hide details]"}, false, false},
 		{"signed out", signedOut, true,
 			[]string{"You are signed out. Sign in with your Microsoft 365 account to see your meetings.", "[Sign in…]"}, []string{"Today"}, true, false},
 		{"no meetings", empty, false,
@@ -752,5 +755,59 @@ func TestWindowProcess(t *testing.T) {
 	h.c.prefs.Close()
 	if !h.c.closed.Load() {
 		t.Error("did not quit when its last window closed")
+	}
+}
+
+// While all is well the health is one line and the meetings get the room; "Details" opens the
+// full panel on request and closes it again; trouble opens it by itself.
+func TestAgendaHealthFoldsAway(t *testing.T) {
+	h := newHarness(t, at(10, 50), nil)
+	var apps []calsync.Appointment
+	for i := range 12 {
+		apps = append(apps, meeting(fmt.Sprint(i), fmt.Sprintf("Meeting %d", i), at(11, 0).Add(time.Duration(i)*time.Hour), 30*time.Minute))
+	}
+	fine := healthy(1, apps...)
+	fine.Recent = []calsync.SyncRecord{{At: at(10, 42), Duration: 400 * time.Millisecond, Kind: calsync.SyncDelta}}
+	h.c.snap, h.c.haveSnap = fine, true
+	h.c.showAgenda()
+	w := h.c.agenda
+	listHeight := func() float32 { return w.list.Size().Height }
+
+	compact := listHeight()
+	if got := texts(w.win.Content()); !contains(got, "Up to date · synced 10:42") || contains(got, "Breaker") {
+		t.Fatalf("all well: %q, want the one line and no panel", got)
+	}
+	test.Tap(w.more)
+	if got := texts(w.win.Content()); !contains(got, "Operational") || !contains(got, "Breaker") || !contains(got, "[Hide details]") {
+		t.Fatalf("after Details: %q, want the full panel", got)
+	}
+	full := listHeight()
+	t.Logf("the meetings' list: %.0f px high with the one line, %.0f px with the full panel", compact, full)
+	if compact-full < 100 {
+		t.Errorf("the meetings' room: %v with one line, %v with the panel; want the line to leave them at least 100 px more", compact, full)
+	}
+	test.Tap(w.more)
+	if got := texts(w.win.Content()); contains(got, "Breaker") || !contains(got, "[Details]") {
+		t.Fatalf("after Hide details: %q, want the one line again", got)
+	}
+
+	failing := fine
+	failing.Generation = 2
+	failing.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 1,
+		LastError: "connection refused", LastErrorKind: runner.KindNetwork, LastSuccess: tp(at(10, 42)), Stale: true}
+	failing.NextSync = at(10, 51)
+	w.update(failing, at(10, 50))
+	got := texts(w.win.Content())
+	for _, want := range []string{"Degraded: retrying after failures; the agenda may be out of date", "Breaker", "10:51"} {
+		if !contains(got, want) {
+			t.Errorf("failing: lacks %q; has %q", want, got)
+		}
+	}
+	if contains(got, "[Details]") || contains(got, "[Hide details]") {
+		t.Errorf("failing: the panel is shown anyway, yet it offers %q", got)
+	}
+	w.update(healthy(3, apps...), at(10, 52))
+	if got := texts(w.win.Content()); contains(got, "Breaker") || !contains(got, "Up to date · synced 10:42") {
+		t.Errorf("recovered: %q, want the one line again", got)
 	}
 }

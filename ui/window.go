@@ -134,6 +134,16 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 				}
 				switch m.Type {
 				case ipc.TypeSnapshot:
+					// A tray that appears after the start (the tray says so in its snapshots)
+					// takes the banner away. Set before the snapshot is published, so the
+					// update it brings shows the new state.
+					noTray := m.Snapshot.NoTray
+					c.ui(func() {
+						if c.noTray && !noTray {
+							o.Logger.Info("a tray appeared: the agenda window drops its no-tray banner")
+						}
+						c.noTray = noTray
+					})
 					rl.publish(m.Snapshot.Loop())
 				case ipc.TypeShow:
 					v := m.View

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	"go.uber.org/goleak"
 )
 
@@ -182,10 +183,13 @@ func waitFor(t *testing.T, a *app, limit time.Duration, what string, cond func()
 
 // TestDemoWindowWithoutTray: on a desktop without a tray host (a private session bus with no
 // StatusNotifierWatcher, whatever desktop the test runs in), caltray says so once and opens
-// the agenda, which paints something other than a blank screen, and SIGTERM ends it cleanly.
+// the agenda, which paints something other than a blank screen; when a watcher appears later
+// (the GNOME extension enabled), the icon registers with it by itself and the window stays;
+// SIGTERM ends it cleanly.
 func TestDemoWindowWithoutTray(t *testing.T) {
 	requireDesktop(t)
-	a := startDemo(t, "DBUS_SESSION_BUS_ADDRESS="+privateBus(t))
+	addr := privateBus(t)
+	a := startDemo(t, "DBUS_SESSION_BUS_ADDRESS="+addr)
 
 	var wid string
 	waitFor(t, a, 30*time.Second, "agenda window", func() bool {
@@ -198,6 +202,24 @@ func TestDemoWindowWithoutTray(t *testing.T) {
 	})
 	if n := strings.Count(a.stderr.String(), "no system tray found"); n != 1 {
 		t.Errorf("said %d times that there is no tray, want once", n)
+	}
+
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatalf("connect to the private bus: %v", err)
+	}
+	defer conn.Close()
+	w := serveWatcher(t, conn)
+	waitFor(t, a, 20*time.Second, "the icon registering with the new tray", func() bool { return w.item() != "" })
+	waitFor(t, a, 10*time.Second, "the tray process noticing the tray", func() bool {
+		return strings.Contains(a.stderr.String(), "a system tray appeared")
+	})
+	waitFor(t, a, 10*time.Second, "the window dropping its banner", func() bool {
+		return strings.Contains(a.stderr.String(), "window: ") &&
+			strings.Contains(a.stderr.String(), "drops its no-tray banner")
+	})
+	if out, err := exec.Command("xdotool", "search", "--name", "Agenda.*caltray").Output(); err != nil || strings.TrimSpace(string(out)) == "" {
+		t.Errorf("the agenda window went away when the tray appeared")
 	}
 	a.stop(t)
 }

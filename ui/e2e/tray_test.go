@@ -91,8 +91,9 @@ func serveWatcher(t *testing.T, conn *dbus.Conn) *watcher {
 
 // menuItem is one entry of a com.canonical.dbusmenu layout.
 type menuItem struct {
-	id    int32
-	label string
+	id      int32
+	label   string
+	checked bool // a check item ("toggle-type" checkmark) that is on ("toggle-state" 1)
 }
 
 // flatten walks a GetLayout answer, (ia{sv}av), into its labelled items in order.
@@ -117,8 +118,14 @@ func flatten(v any) []menuItem {
 			if v, ok := props["visible"]; ok {
 				vis, _ = v.Value().(bool)
 			}
+			checked := false
+			if v, ok := props["toggle-state"]; ok {
+				st, _ := v.Value().(int32)
+				kind, _ := props["toggle-type"].Value().(string)
+				checked = st == 1 && kind == "checkmark"
+			}
 			if s, _ := l.Value().(string); s != "" && vis {
-				out = append(out, menuItem{id, s})
+				out = append(out, menuItem{id, s, checked})
 			}
 		}
 	}
@@ -186,9 +193,10 @@ func find(items []menuItem, re *regexp.Regexp) (menuItem, bool) {
 var (
 	healthLine  = regexp.MustCompile(`^(Synced|Sync failing|Offline|Throttled by Microsoft|Reconnecting|Syncing|Not synced)`)
 	meetingLine = regexp.MustCompile(`^(?:[A-Z][a-z]{2} )?\d\d:\d\d  (.+)$`)
-	outageLine  = regexp.MustCompile(`^(Offline|Sync failing|Reconnecting)`)
-	countdown   = regexp.MustCompile(`^(.+?) (?:in \d+ (?:min|h)|at \d\d:\d\d)`)
-	underWay    = regexp.MustCompile(`^Now: (.+), until \d\d:\d\d$`)
+	// A failing sync names its next attempt, or says it is trying now; never "retrying soon".
+	outageLine = regexp.MustCompile(`^((Offline|Sync failing) — (next try \d\d:\d\d|trying again…)|Reconnecting…)$`)
+	countdown  = regexp.MustCompile(`^(.+?) (?:in \d+ (?:min|h)|at \d\d:\d\d)`)
+	underWay   = regexp.MustCompile(`^Now: (.+), until \d\d:\d\d$`)
 )
 
 // TestTrayOverDBus is Tailscale's systray test for caltray: a private bus, a watcher written
@@ -262,6 +270,9 @@ func TestTrayOverDBus(t *testing.T) {
 	if !ok {
 		t.Fatalf("no Simulate outage item in the demo: %q", labels(items))
 	}
+	if outage.checked {
+		t.Fatal("Simulate outage is checked before the first click")
+	}
 	tr.click(t, outage.id)
 	var line string
 	waitFor(t, a, 90*time.Second, "icon and health line to show the outage", func() bool {
@@ -271,5 +282,8 @@ func TestTrayOverDBus(t *testing.T) {
 		return ok && tr.pixmap(t) != healthy && outageLine.MatchString(line)
 	})
 	t.Logf("during the outage: %q", line)
+	if it, ok := find(items, regexp.MustCompile(`^Simulate outage$`)); !ok || !it.checked {
+		t.Errorf("during the outage the Simulate outage item is not a checked check item: %+v", it)
+	}
 	a.stop(t)
 }

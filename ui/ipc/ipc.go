@@ -273,6 +273,7 @@ type Snapshot struct {
 	LastSync     time.Time             `json:"last_sync"`
 	Syncing      bool                  `json:"syncing,omitempty"`
 	SyncStarted  time.Time             `json:"sync_started"`
+	NextSync     time.Time             `json:"next_sync"`
 	Skipped      int                   `json:"skipped,omitempty"`
 	StaleAt      time.Time             `json:"stale_at"`
 	Auth         calsync.AuthState     `json:"auth"`
@@ -298,8 +299,8 @@ type Sync struct {
 func FromSnapshot(s calsync.Snapshot, now time.Time) Snapshot {
 	out := Snapshot{GeneratedAt: now.UTC(), Health: s.Health,
 		Events: s.Appointments, From: s.From, To: s.To, LastSync: s.LastSync, Syncing: s.Syncing,
-		SyncStarted: s.SyncStarted, Skipped: s.Skipped, StaleAt: s.StaleAt, Auth: s.Auth, AuthMessage: s.AuthMessage,
-		Generation: s.Generation, Syncs: s.Syncs, Settings: s.Settings, HaveSnapshot: true}
+		SyncStarted: s.SyncStarted, NextSync: s.NextSync, Skipped: s.Skipped, StaleAt: s.StaleAt, Auth: s.Auth,
+		AuthMessage: s.AuthMessage, Generation: s.Generation, Syncs: s.Syncs, Settings: s.Settings, HaveSnapshot: true}
 	if out.Events == nil {
 		out.Events = []calsync.Appointment{}
 	}
@@ -314,7 +315,7 @@ func FromSnapshot(s calsync.Snapshot, now time.Time) Snapshot {
 // Loop converts back to the loop's snapshot, which the window's view model reads.
 func (s Snapshot) Loop() calsync.Snapshot {
 	out := calsync.Snapshot{Appointments: s.Events, From: s.From, To: s.To, Health: s.Health,
-		LastSync: s.LastSync, Syncing: s.Syncing, SyncStarted: s.SyncStarted, Skipped: s.Skipped,
+		LastSync: s.LastSync, Syncing: s.Syncing, SyncStarted: s.SyncStarted, NextSync: s.NextSync, Skipped: s.Skipped,
 		StaleAt: s.StaleAt, Auth: s.Auth, AuthMessage: s.AuthMessage, Generation: s.Generation,
 		Syncs: s.Syncs, Settings: s.Settings}
 	for _, r := range s.Recent {

@@ -70,7 +70,7 @@ func TestFarTimesCarryTheirDate(t *testing.T) {
 	s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5,
 		LastSuccess: tp(yesterday), RetryAt: tp(tomorrow)}
 	s.Recent = []calsync.SyncRecord{{At: yesterday, Duration: time.Second, Kind: calsync.SyncDelta}, {At: now, Duration: time.Second, Err: "HTTP 503"}}
-	if got, want := HealthLine(s, now, berlin), "Offline — retrying Sat 28 Nov 00:51"; got != want {
+	if got, want := HealthLine(s, now, berlin), "Offline — next try Sat 28 Nov 00:51"; got != want {
 		t.Errorf("HealthLine = %q, want %q", got, want)
 	}
 	p := HealthPanel(s, now, berlin, 30*time.Second)
@@ -92,7 +92,7 @@ func TestFarTimesCarryTheirDate(t *testing.T) {
 	}
 	far := time.Date(2027, 3, 1, 9, 0, 0, 0, berlin)
 	s.Health.RetryAt, s.Health.Status = tp(far), runner.StatusDown
-	if got, want := HealthLine(s, now, berlin), "Offline — retrying Mon 1 Mar 2027 09:00"; got != want {
+	if got, want := HealthLine(s, now, berlin), "Offline — next try Mon 1 Mar 2027 09:00"; got != want {
 		t.Errorf("HealthLine = %q, want %q", got, want)
 	}
 	// The menu header: a meeting under way that ends on another day.

@@ -110,19 +110,35 @@ func TestHealthLineAndIcon(t *testing.T) {
 		{"stale", mod(func(s *calsync.Snapshot) { s.Health.Stale = true }), "Synced 10:42 (out of date)", assets.Degraded},
 		{"offline", mod(func(s *calsync.Snapshot) {
 			s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 47))}
-		}), "Offline — retrying 10:47", assets.Down},
+		}), "Offline — next try 10:47", assets.Down},
 		{"offline, no retry time", mod(func(s *calsync.Snapshot) {
 			s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open"}
-		}), "Offline — retrying soon", assets.Down},
+		}), "Offline — trying again…", assets.Down},
 		{"throttled", mod(func(s *calsync.Snapshot) {
 			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", LastErrorKind: runner.KindThrottled, RetryAt: tp(at(10, 45))}
-		}), "Throttled by Microsoft — retrying 10:45", assets.Degraded},
+		}), "Throttled by Microsoft — next try 10:45", assets.Degraded},
 		{"failing", mod(func(s *calsync.Snapshot) {
 			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 2, RetryAt: tp(at(10, 44))}
-		}), "Sync failing — retrying 10:44", assets.Degraded},
+		}), "Sync failing — next try 10:44", assets.Degraded},
 		{"offline, retry time passed", mod(func(s *calsync.Snapshot) {
 			s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 40))}
-		}), "Offline — retrying soon", assets.Down},
+		}), "Offline — trying again…", assets.Down},
+		{"failing, the loop's next sync", mod(func(s *calsync.Snapshot) {
+			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 1}
+			s.NextSync = at(10, 44)
+		}), "Sync failing — next try 10:44", assets.Degraded},
+		{"the loop's next sync is after the retry time", mod(func(s *calsync.Snapshot) {
+			s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 45))}
+			s.NextSync = at(10, 47)
+		}), "Offline — next try 10:47", assets.Down},
+		{"failing, the retry under way", mod(func(s *calsync.Snapshot) {
+			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 1, RetryAt: tp(at(10, 45))}
+			s.Syncing = true
+		}), "Sync failing — trying again…", assets.Degraded},
+		{"failing, the next sync due now", mod(func(s *calsync.Snapshot) {
+			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 1}
+			s.NextSync = at(10, 43)
+		}), "Sync failing — trying again…", assets.Degraded},
 		{"half-open", mod(func(s *calsync.Snapshot) {
 			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "half-open"}
 		}), "Reconnecting…", assets.Degraded},
@@ -131,7 +147,7 @@ func TestHealthLineAndIcon(t *testing.T) {
 		}), "Synced 10:42", assets.Operational},
 		{"bypassed and failing", mod(func(s *calsync.Snapshot) {
 			s.Health = calsync.Health{Status: runner.StatusBypassed, Breaker: "closed", ConsecutiveFailures: 1}
-		}), "Sync failing — retrying soon", assets.Degraded},
+		}), "Sync failing — trying again…", assets.Degraded},
 		{"sign-in needed", mod(func(s *calsync.Snapshot) { s.Auth = calsync.AuthSignInNeeded }), "Sign-in needed", assets.SignInNeeded},
 		{"signed out", mod(func(s *calsync.Snapshot) { s.Auth = calsync.AuthSignedOut }), "Signed out", assets.SignedOut},
 		{"first sync running", calsync.Snapshot{Auth: calsync.AuthOK, Syncing: true, Health: calsync.Health{Status: runner.StatusOperational}}, "Syncing…", assets.Operational},
@@ -577,5 +593,74 @@ func TestForm(t *testing.T) {
 	}
 	if err := ValidateDaysAhead("3"); err != nil {
 		t.Errorf("ValidateDaysAhead(3) = %v", err)
+	}
+}
+
+// The agenda window's one line while all is well, and whether the full panel is due.
+func TestSummaryLineAndTroubled(t *testing.T) {
+	base := ok()
+	mod := func(f func(*calsync.Snapshot)) calsync.Snapshot {
+		s := base
+		f(&s)
+		return s
+	}
+	tests := []struct {
+		name     string
+		snap     calsync.Snapshot
+		line     string
+		troubled bool
+	}{
+		{"all well", base, "Up to date · synced 10:42", false},
+		{"all well, syncing", mod(func(s *calsync.Snapshot) { s.Syncing = true }), "Up to date · synced 10:42", false},
+		{"all well, a slow sync", mod(func(s *calsync.Snapshot) { s.Syncing, s.SyncStarted = true, at(10, 42) }),
+			"Up to date · synced 10:42 — waiting for Microsoft Graph…", false},
+		{"stale", mod(func(s *calsync.Snapshot) { s.Health.Stale = true }), "Synced 10:42 (out of date)", true},
+		{"failing", mod(func(s *calsync.Snapshot) {
+			s.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 1, Stale: true}
+			s.NextSync = at(10, 44)
+		}), "Sync failing — next try 10:44", true},
+		{"down", mod(func(s *calsync.Snapshot) {
+			s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 47))}
+		}), "Offline — next try 10:47", true},
+		{"signed out", mod(func(s *calsync.Snapshot) { s.Auth = calsync.AuthSignedOut }), "Signed out", true},
+		{"never synced", calsync.Snapshot{Auth: calsync.AuthOK, Syncing: true, Health: calsync.Health{Status: runner.StatusOperational}}, "Syncing…", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SummaryLine(tt.snap, at(10, 43), berlin); got != tt.line {
+				t.Errorf("SummaryLine = %q, want %q", got, tt.line)
+			}
+			if got := Troubled(tt.snap); got != tt.troubled {
+				t.Errorf("Troubled = %v, want %v", got, tt.troubled)
+			}
+		})
+	}
+}
+
+// The panel's "Next retry" is the loop's next attempt while something is wrong, and "—" while
+// all is well (the next periodic sync is no retry).
+func TestHealthPanelNextRetry(t *testing.T) {
+	failing := ok()
+	failing.Health = calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", ConsecutiveFailures: 1, Stale: true}
+	failing.NextSync = at(10, 44)
+	fine := ok()
+	fine.NextSync = at(10, 47)
+	running := failing
+	running.Syncing = true
+	tests := []struct {
+		name string
+		snap calsync.Snapshot
+		want string
+	}{
+		{"failing", failing, "10:44"},
+		{"all well", fine, "—"},
+		{"the retry under way", running, "—"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HealthPanel(tt.snap, at(10, 43), berlin, 30*time.Second).NextRetry; got != tt.want {
+				t.Errorf("NextRetry = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -54,16 +54,18 @@ func IconState(s calsync.Snapshot) assets.State {
 }
 
 // HealthLine is the menu's one-line summary of the sync at now: "Synced 10:42", "Offline —
-// retrying 10:47", "Throttled by Microsoft — retrying 10:45", "Sign-in needed". A retry time
-// already past reads "retrying soon", so the line never names a time that has gone by.
+// next try 10:47", "Throttled by Microsoft — next try 10:45", "Sync failing — next try
+// 10:44", "Sign-in needed". A failing sync names its next attempt (NextAttempt); while that
+// attempt runs the line says so ("trying again…"), so it never promises "soon" for minutes nor
+// names a time that has gone by.
 func HealthLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 	if t, ok := signInText(s); ok {
 		return t
 	}
 	h := s.Health
-	retry := ""
-	if h.RetryAt != nil && h.RetryAt.After(now) {
-		retry = " — retrying " + when(*h.RetryAt, now, loc)
+	retry := " — trying again…"
+	if next, ok := NextAttempt(s, now); ok {
+		retry = " — next try " + when(next, now, loc)
 	}
 	// A sync running for a while is the retry under way: say what it is waiting for.
 	waiting := waitingForGraph(s, now)
@@ -72,13 +74,13 @@ func HealthLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 	}
 	switch {
 	case h.LastErrorKind == runner.KindThrottled && (h.Status == runner.StatusDegraded || h.Status == runner.StatusDown):
-		return "Throttled by Microsoft" + or(retry, " — retrying soon")
+		return "Throttled by Microsoft" + retry
 	case h.Status == runner.StatusDown:
-		return "Offline" + or(retry, " — retrying soon")
+		return "Offline" + retry
 	case h.Status == runner.StatusDegraded && h.Breaker == "half-open":
 		return "Reconnecting…"
 	case h.Status == runner.StatusDegraded || (h.Status == runner.StatusBypassed && h.ConsecutiveFailures > 0):
-		return "Sync failing" + or(retry, " — retrying soon")
+		return "Sync failing" + retry
 	}
 	if s.LastSync.IsZero() {
 		switch {
@@ -99,17 +101,53 @@ func HealthLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 	return line
 }
 
+// NextAttempt is when the next sync will be tried, if it lies after now and no sync is running:
+// the loop's schedule (Snapshot.NextSync, which already waits for the breaker and any
+// Retry-After), else the health's retry time.
+func NextAttempt(s calsync.Snapshot, now time.Time) (time.Time, bool) {
+	if s.Syncing {
+		return time.Time{}, false
+	}
+	switch {
+	case s.NextSync.After(now):
+		return s.NextSync, true
+	case s.NextSync.IsZero() && s.Health.RetryAt != nil && s.Health.RetryAt.After(now):
+		return *s.Health.RetryAt, true
+	}
+	return time.Time{}, false
+}
+
+// NoTrayText is the agenda window's banner when the desktop has no tray to show caltray's icon
+// in: why, how to get one (on GNOME, the extension and its package, the same name on Debian,
+// Ubuntu and Fedora), and that the icon then appears by itself.
+const NoTrayText = "No tray icon: this desktop has no system tray, so caltray shows this window instead, and closing it quits caltray. " +
+	"On GNOME, install and enable the \u201cAppIndicator and KStatusNotifierItem Support\u201d extension " +
+	"(package gnome-shell-extension-appindicator on Debian, Ubuntu and Fedora; then log out and in). " +
+	"The icon appears by itself once a tray is there."
+
+// Troubled reports whether something is wrong that the user should see: the icon is anything
+// but operational (a failing or paused sync, stale data, a sign-in needed). The agenda window
+// then shows the full health panel; otherwise one line.
+func Troubled(s calsync.Snapshot) bool { return IconState(s) != assets.Operational }
+
+// SummaryLine is the agenda window's health in one line, shown instead of the full panel while
+// nothing is wrong (Troubled is false): "Up to date · synced 10:42". Otherwise, and before the
+// first sync, it is the menu's HealthLine.
+func SummaryLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
+	if Troubled(s) || s.LastSync.IsZero() {
+		return HealthLine(s, now, loc)
+	}
+	line := "Up to date · synced " + when(s.LastSync, now, loc)
+	if waitingForGraph(s, now) {
+		line += waitingSuffix
+	}
+	return line
+}
+
 // FirstSyncFailed reports whether there is nothing to show because every sync so far failed
 // (as opposed to the first one still running).
 func FirstSyncFailed(s calsync.Snapshot) bool {
 	return s.LastSync.IsZero() && !s.Syncing && (s.Health.LastError != "" || s.Health.ConsecutiveFailures > 0)
-}
-
-func or(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
 
 // ErrorText says in plain words what an error of kind means. The words are chosen by the
@@ -231,8 +269,8 @@ func HealthPanel(s calsync.Snapshot, now time.Time, loc *time.Location, timeout 
 	default:
 		p.LastSuccess = "Never"
 	}
-	if h.RetryAt != nil && h.RetryAt.After(now) {
-		p.NextRetry = when(*h.RetryAt, now, loc)
+	if next, ok := NextAttempt(s, now); ok && Troubled(s) {
+		p.NextRetry = when(next, now, loc)
 	}
 	recent := s.Recent
 	if len(recent) > MaxBars {

@@ -118,7 +118,7 @@ func (d *Desktop) TrayHostPresent() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	var owned bool
-	if err := d.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&owned); err != nil {
+	if err := d.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, watcherName).Store(&owned); err != nil {
 		return true
 	}
 	if !owned {
@@ -132,6 +132,58 @@ func (d *Desktop) TrayHostPresent() bool {
 	}
 	registered, ok := v.Value().(bool)
 	return !ok || registered
+}
+
+// The tray host's well-known name: a panel's StatusNotifierWatcher (KDE, XFCE, the GNOME
+// AppIndicator extension, …).
+const watcherName = "org.kde.StatusNotifierWatcher"
+
+// WatchTrayHost returns a channel that is closed when a StatusNotifierWatcher takes its name on
+// the session bus: a tray to show the icon in has appeared (the GNOME extension was enabled, a
+// panel started). fyne.io/systray registers its item with the new watcher by itself (it watches
+// the same signal on its own connection); this tells the tray that the icon is there. Call it
+// before TrayHostPresent, so that a watcher appearing in between is not missed. The watch ends
+// with the Desktop.
+func (d *Desktop) WatchTrayHost() (<-chan struct{}, error) {
+	if err := d.conn.AddMatchSignal(
+		dbus.WithMatchSender("org.freedesktop.DBus"),
+		dbus.WithMatchObjectPath("/org/freedesktop/DBus"),
+		dbus.WithMatchInterface("org.freedesktop.DBus"),
+		dbus.WithMatchMember("NameOwnerChanged"),
+		dbus.WithMatchArg(0, watcherName),
+	); err != nil {
+		return nil, fmt.Errorf("watch for a tray host: %w", err)
+	}
+	// A watcher may run with no host registered yet (TrayHostPresent says no): its host
+	// registering is the tray appearing too.
+	if err := d.conn.AddMatchSignal(
+		dbus.WithMatchInterface(watcherName),
+		dbus.WithMatchMember("StatusNotifierHostRegistered"),
+	); err != nil {
+		return nil, fmt.Errorf("watch for a tray host: %w", err)
+	}
+	sigs := make(chan *dbus.Signal, 8)
+	d.conn.Signal(sigs)
+	appeared := make(chan struct{})
+	go func() {
+		defer d.conn.RemoveSignal(sigs)
+		for sig := range sigs { // closed when the connection closes
+			switch {
+			case sig.Name == watcherName+".StatusNotifierHostRegistered":
+			case sig.Name == "org.freedesktop.DBus.NameOwnerChanged" && len(sig.Body) == 3:
+				name, _ := sig.Body[0].(string)
+				owner, _ := sig.Body[2].(string)
+				if name != watcherName || owner == "" {
+					continue
+				}
+			default:
+				continue // the connection's other signals (a notification's action)
+			}
+			close(appeared)
+			return
+		}
+	}()
+	return appeared, nil
 }
 
 // Notify shows a notification through org.freedesktop.Notifications, with the agenda as its

@@ -58,6 +58,10 @@ func (d *Desktop) Show() <-chan string   { return d.show }
 func (d *Desktop) Claim(string) error    { return nil }
 func (d *Desktop) TrayHostPresent() bool { return true }
 
+// WatchTrayHost: Windows and macOS always have a tray (the notification area, the menu bar),
+// so no host ever has to appear; the channel is never closed.
+func (d *Desktop) WatchTrayHost() (<-chan struct{}, error) { return nil, nil }
+
 // Notify queues a notification; a burst beyond the queue (far more reminders at once than
 // anyone can read) is dropped and logged, without its text.
 func (d *Desktop) Notify(title, body string) {

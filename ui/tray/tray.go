@@ -68,8 +68,15 @@ type Options struct {
 	// Outage, when set, adds the demo's "Simulate outage" item.
 	Outage func(on bool) error
 
-	Host   Host          // nil: no tray host (the window stands in, and its closing quits)
-	Window WindowStarter // starts the window process; required
+	Host Host // nil: no tray at all (the window stands in, and its closing quits)
+	// NoTrayHost says the desktop has no tray host yet (no StatusNotifierWatcher: GNOME without
+	// the AppIndicator extension). The Host runs all the same, ready to be shown, and the window
+	// stands in, with a banner, until TrayHostAppeared is closed: from then on the icon is there
+	// (fyne.io/systray registers it by itself when a watcher appears) and the window's closing
+	// no longer quits caltray. Used only with a Host.
+	NoTrayHost       bool
+	TrayHostAppeared <-chan struct{}
+	Window           WindowStarter // starts the window process; required
 	// Notify shows a desktop notification; the text is made inert here first. nil: logged.
 	Notify func(title, body string)
 	// OpenURL opens an http(s) link in the browser; the tray has checked its scheme.
@@ -139,6 +146,9 @@ type Tray struct {
 	freed bool // FreeOSMemory has run after the first sync
 
 	hostReady atomic.Bool // the host's Run has called ready: menu and icon may be set
+	// noHost: no tray shows the icon now, so the window stands in and its end is caltray's
+	// end. Read by the window's goroutines, hence atomic; written by the owner.
+	noHost atomic.Bool
 }
 
 // Run runs the tray until ctx ends or the user quits. With a Host it blocks in Host.Run (on
@@ -153,9 +163,12 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	t.wg.Go(func() { t.run(ctx) })
 	// The Quit item and the end of a tray-less window cancel t.ctx; signals cancel ctx.
-	if o.Host == nil {
-		t.o.Logger.Warn("no system tray found (on GNOME, install the AppIndicator extension); showing the agenda window instead")
+	if t.noHost.Load() {
+		t.o.Logger.Warn("no system tray found (on GNOME, install the \"AppIndicator and KStatusNotifierItem Support\" " +
+			"extension, package gnome-shell-extension-appindicator); showing the agenda window instead")
 		t.Post(func() { t.show(ipc.ViewAgenda) })
+	}
+	if o.Host == nil {
 		select {
 		case <-ctx.Done():
 		case <-t.ctx.Done():
@@ -186,8 +199,20 @@ func New(o Options) (*Tray, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Tray{o: o, kick: make(chan struct{}, 1), post: make(chan func(), 64), ctx: ctx, cancel: cancel,
-		settings: o.Settings, icon: -1, reminders: model.NewReminders()}, nil
+	t := &Tray{o: o, kick: make(chan struct{}, 1), post: make(chan func(), 64), ctx: ctx, cancel: cancel,
+		settings: o.Settings, icon: -1, reminders: model.NewReminders()}
+	t.noHost.Store(o.Host == nil || o.NoTrayHost)
+	return t, nil
+}
+
+// hostAppeared runs on the owner goroutine when a tray host appears after a start without
+// one: the icon is there now, so the window loses its banner and its closing no longer quits.
+func (t *Tray) hostAppeared() {
+	if !t.noHost.Swap(false) {
+		return
+	}
+	t.o.Logger.Info("a system tray appeared: caltray now lives in its icon")
+	t.sendSnapshot()
 }
 
 // Close ends the tray's goroutines, and the window process with them, and waits.
@@ -222,6 +247,10 @@ func (t *Tray) run(ctx context.Context) {
 	defer unsubscribe()
 	defer t.closeWindow()
 	clock := t.o.Clock
+	var appeared <-chan struct{}
+	if t.o.Host != nil && t.o.NoTrayHost {
+		appeared = t.o.TrayHostAppeared
+	}
 	for {
 		now := clock.Now()
 		next := t.render(now)
@@ -252,6 +281,9 @@ func (t *Tray) run(ctx context.Context) {
 			f()
 		case view := <-t.o.Show:
 			t.show(view)
+		case <-appeared:
+			appeared = nil // closed: once is all
+			t.hostAppeared()
 		case <-t.kick:
 		case <-timer.C():
 		}

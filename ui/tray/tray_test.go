@@ -568,3 +568,81 @@ func TestRunWaitsForTheHost(t *testing.T) {
 		t.Fatal("Run did not end with its context")
 	}
 }
+
+// With a host but no tray to show it in yet (no StatusNotifierWatcher), the window opens at
+// once, says there is no tray, and its closing would end caltray; once a tray appears the
+// window hears so, and its closing leaves caltray running in its icon.
+func TestNoTrayHostUntilOneAppears(t *testing.T) {
+	cases := []struct {
+		name        string
+		appears     bool
+		wantRunning bool // after the window closes
+	}{
+		{"no tray appears: closing the window quits", false, false},
+		{"a tray appears: caltray stays in it", true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &harness{t: t, children: make(chan *fakeChild, 4)}
+			loop := &fakeLoop{ch: make(chan calsync.Snapshot, 1)}
+			host := &gatedHost{fakeHost: fakeHost{icon: -1}, release: make(chan struct{}), quit: make(chan struct{})}
+			close(host.release)
+			appeared := make(chan struct{})
+			var noTray []bool
+			var mu sync.Mutex
+			o := Options{Loop: loop, Settings: calsync.DefaultSettings(), Location: time.UTC, Host: host,
+				NoTrayHost: true, TrayHostAppeared: appeared,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				Window: func(ctx context.Context, nt bool) (*Child, error) {
+					mu.Lock()
+					noTray = append(noTray, nt)
+					mu.Unlock()
+					return h.start(ctx, nt)
+				}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- Run(ctx, o) }()
+			loop.ch <- snapshot(time.Now())
+
+			c := h.child() // opened with no click: the window stands in for the tray
+			c.hello(t, ipc.Version)
+			if m := c.next(t); m.Type != ipc.TypeHello {
+				t.Fatalf("first message %+v, want hello", m)
+			}
+			for m := c.next(t); m.Type != ipc.TypeShow; m = c.next(t) {
+				if m.Type == ipc.TypeSnapshot && !m.Snapshot.NoTray {
+					t.Fatal("a snapshot before the tray appeared says there is a tray")
+				}
+			}
+			wait(t, "the icon set up all the same", func() bool {
+				host.mu.Lock()
+				defer host.mu.Unlock()
+				return host.menus > 0
+			})
+			if tc.appears {
+				close(appeared)
+				for m := c.next(t); m.Type != ipc.TypeSnapshot || m.Snapshot.NoTray; m = c.next(t) {
+				}
+			}
+			c.end() // the user closes the window
+			select {
+			case err := <-done:
+				if tc.wantRunning {
+					t.Fatalf("Run ended (%v) with the window, though a tray had appeared", err)
+				}
+			case <-time.After(300 * time.Millisecond):
+				if !tc.wantRunning {
+					t.Fatal("Run did not end with the window, though there is no tray")
+				}
+				cancel()
+				<-done
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(noTray) != 1 || !noTray[0] {
+				t.Errorf("window starts told noTray = %v, want [true]", noTray)
+			}
+		})
+	}
+}

@@ -52,11 +52,11 @@ func (t *Tray) show(view string) {
 		}
 	}
 	t.o.Logger.Debug("starting the window process", "view", view)
-	child, err := t.o.Window(t.ctx, t.o.Host == nil)
+	child, err := t.o.Window(t.ctx, t.noHost.Load())
 	if err != nil {
 		t.o.Logger.Error("start the window", "err", err)
 		t.notify("Could not open the window", err.Error())
-		if t.o.Host == nil {
+		if t.noHost.Load() {
 			t.cancel() // the window was the only way to see caltray
 		}
 		return
@@ -73,7 +73,7 @@ func (t *Tray) snapshotMessage() *ipc.Message {
 	s.HaveSnapshot = t.haveSnap
 	s.Settings = t.settings
 	s.NoAccount = t.o.SignIn == nil
-	s.NoTray = t.o.Host == nil
+	s.NoTray = t.noHost.Load()
 	return &ipc.Message{Type: ipc.TypeSnapshot, Snapshot: &s}
 }
 
@@ -227,7 +227,7 @@ func (t *Tray) startWindow(w *window) {
 		} else {
 			log.Debug("the window process ended")
 		}
-		if t.o.Host == nil {
+		if t.noHost.Load() {
 			t.cancel()
 		}
 	})
