@@ -97,7 +97,7 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	uiOpts := tray.Options{Settings: settings, SettingsPath: settingsPath, Logger: log,
 		Window: tray.ExecWindow(windowArgs...), OpenURL: browser.OpenURL, Autostart: setAutostart}
 	if desktop != nil {
-		uiOpts.Notify, uiOpts.Show = desktop.Notify, desktop.Show()
+		uiOpts.Notify, uiOpts.Remind, uiOpts.Show = desktop.Notify, desktop.Remind, desktop.Show()
 		if desktop.TrayHostPresent() {
 			uiOpts.Host = tray.NewSystray("caltray")
 		}

@@ -68,4 +68,10 @@ func (d *Desktop) Notify(title, body string) {
 	}
 }
 
+// Remind shows a reminder's text as a notification without buttons: a toast's buttons need an
+// AppUserModelID (a Start-menu shortcut) and an activation handler that caltray does not have
+// yet (docs/DESIGN.md), and macOS has no notification path here yet. Join and Snooze stay in
+// the tray menu and the agenda.
+func (d *Desktop) Remind(n Note, _ func(NoteAction)) { d.Notify(n.Title, n.Body) }
+
 func HasDisplay() bool { return true }

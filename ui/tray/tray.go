@@ -72,6 +72,9 @@ type Options struct {
 	Window WindowStarter // starts the window process; required
 	// Notify shows a desktop notification; the text is made inert here first. nil: logged.
 	Notify func(title, body string)
+	// Remind shows a meeting's reminder with its actions and calls act (on any goroutine)
+	// with the one the user picks. nil: reminders go out through Notify, as text.
+	Remind func(n Note, act func(NoteAction))
 	// OpenURL opens an http(s) link in the browser; the tray has checked its scheme.
 	OpenURL func(string) error
 	// Autostart turns start at login on or off; nil: not offered (the setting is ignored).
@@ -272,11 +275,14 @@ func (t *Tray) render(now time.Time) (next time.Time) {
 	if !t.haveSnap {
 		icon = assets.SignedOut
 	}
-	lead := time.Duration(t.settings.ReminderMinutes) * time.Minute
-	for _, r := range t.reminders.Due(t.snap.Appointments, now, lead, t.o.Location) {
-		t.notify(r.Title, r.Body)
+	// Reminders are decided on the wall clock at every render: at least once a minute, and
+	// at once on a snapshot (the loop syncs right after a wake), so a suspended laptop never
+	// reminds late or in a burst (see model.Reminders).
+	policy := model.PolicyOf(t.settings)
+	for _, r := range t.reminders.Due(t.snap.Appointments, now, policy, t.o.Location) {
+		t.remind(r, now)
 	}
-	if r := t.reminders.Next(t.snap.Appointments, now, lead); !r.IsZero() && r.Before(next) {
+	if r := t.reminders.Next(t.snap.Appointments, now, policy, t.o.Location); !r.IsZero() && r.Before(next) {
 		next = r
 	}
 	if h := t.o.Host; h != nil && t.hostReady.Load() {

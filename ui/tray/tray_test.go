@@ -285,7 +285,7 @@ func TestReminderNotifiesInertText(t *testing.T) {
 	h := newHarness(t, nil)
 	now := h.clock.Now()
 	h.loop.ch <- snapshot(now, calsync.Appointment{ID: "a", Subject: "Pay \u202egnp.exe", Start: now.Add(3 * time.Minute),
-		End: now.Add(30 * time.Minute)})
+		End: now.Add(30 * time.Minute), Reminder: calsync.RemindBefore(5)})
 	wait(t, "a reminder", func() bool { return len(h.notifications()) == 1 })
 	if n := h.notifications()[0]; strings.ContainsRune(n, '\u202e') || !strings.Contains(n, "Pay gnp.exe in 3 min") {
 		t.Errorf("reminder %q: want the subject with its bidi override removed", n)
