@@ -12,8 +12,8 @@ import (
 
 // Form is the preferences window's fields as the user typed them.
 type Form struct {
-	DaysAhead       string // whole days after today, 0–calsync.MaxWindowDays
-	IntervalMinutes string // minutes between syncs
+	DaysAhead       string               // whole days after today, 0–calsync.MaxWindowDays
+	IntervalMinutes string               // minutes between syncs
 	Reminders       calsync.ReminderMode // see ReminderChoices; "" means Outlook's
 	ReminderMinutes string               // minutes before every meeting (RemindersFixed); 0: at the start
 	RemindAllDay    bool
