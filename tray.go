@@ -97,7 +97,7 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	uiOpts := tray.Options{Settings: settings, SettingsPath: settingsPath, Logger: log,
 		Window: tray.ExecWindow(windowArgs...), OpenURL: browser.OpenURL, Autostart: setAutostart}
 	if desktop != nil {
-		uiOpts.Notify, uiOpts.Remind, uiOpts.Show = desktop.Notify, desktop.Remind, desktop.Show()
+		uiOpts.Notify, uiOpts.Remind, uiOpts.Show, uiOpts.Wake = desktop.Notify, desktop.Remind, desktop.Show(), desktop.Wake()
 		if desktop.TrayHostPresent() {
 			uiOpts.Host = tray.NewSystray("caltray")
 		}

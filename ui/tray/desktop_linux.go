@@ -30,6 +30,8 @@ type Desktop struct {
 
 	mu   sync.Mutex                  // guards acts: the notifier's signal goroutine reads it
 	acts map[uint32]func(NoteAction) // notification ID -> where its actions go, until it closes
+
+	sleep *sleepWatch // logind's wake signals; nil without a system bus or logind
 }
 
 // The single-instance name's object and interface.
@@ -53,13 +55,28 @@ func OpenDesktop(log *slog.Logger) (*Desktop, error) {
 		conn.Close()
 		return nil, fmt.Errorf("session bus hello: %w", err)
 	}
-	return &Desktop{conn: conn, log: log, show: make(chan string, 1)}, nil
+	d := &Desktop{conn: conn, log: log, show: make(chan string, 1)}
+	if d.sleep, err = watchSleep(log); err != nil {
+		log.Info("no wake-from-sleep signal; reminders are checked every minute", "err", err)
+	}
+	return d, nil
+}
+
+// Wake delivers a value when the computer wakes from sleep; nil (never) without logind.
+func (d *Desktop) Wake() <-chan struct{} {
+	if d.sleep == nil {
+		return nil
+	}
+	return d.sleep.wake
 }
 
 // Close ends the connection (and with it the instance name).
 func (d *Desktop) Close() {
 	if d.notifier != nil {
 		d.notifier.Close()
+	}
+	if d.sleep != nil {
+		d.sleep.close()
 	}
 	d.conn.Close()
 }

@@ -153,8 +153,13 @@ func TestReminderNotificationActions(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(d.Close)
+			acted := make(chan NoteAction, 1)
 			h := newHarness(t, func(o *Options) {
-				o.Notify, o.Remind, o.Show, o.OpenURL = d.Notify, d.Remind, d.Show(), browser.OpenURL
+				o.Notify, o.Show, o.OpenURL = d.Notify, d.Show(), browser.OpenURL
+				// The real Remind; the test also hears of the action, once the tray has it.
+				o.Remind = func(n Note, act func(NoteAction)) {
+					d.Remind(n, func(a NoteAction) { act(a); acted <- a })
+				}
 			})
 			now := h.clock.Now() // 09:00 UTC
 			standup := calsync.Appointment{ID: "s", Subject: "Standup", Location: "Room 4", JoinURL: join,
@@ -178,6 +183,17 @@ func TestReminderNotificationActions(t *testing.T) {
 			}
 
 			srv.click(t, first.id, tt.action)
+			select {
+			case a := <-acted:
+				if string(a) != tt.action {
+					t.Fatalf("the tray got %q, want %q", a, tt.action)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the action did not reach the tray")
+			}
+			done := make(chan struct{})
+			h.tray.Post(func() { close(done) }) // after the action's own work, which was posted first
+			<-done
 			if tt.wantOpen {
 				wait(t, "xdg-open", func() bool { return len(opened()) == 1 })
 				if got := opened(); got[0] != join {
@@ -187,14 +203,18 @@ func TestReminderNotificationActions(t *testing.T) {
 			if tt.wantShow {
 				c := h.child()
 				c.end()
+				// The window's hello watchdog stops with it; then the owner's is the one timer.
+				wait(t, "the window's watchdog gone", func() bool { return h.clock.Pending() <= 1 })
 			}
-			// Move the clock a minute at a time (each move fires the tray's timer) until the
-			// awaited notification arrives; what came with it or before is then all there is.
+			// Move the clock a minute at a time until the awaited notification arrives; what
+			// came with it or before is then all there is. Each move waits until the owner
+			// has set its timer, so it has rendered the previous minute and renders this one.
 			deadline := time.Now().Add(10 * time.Second)
 			for !slices.ContainsFunc(srv.sent(), func(n sentNote) bool { return n.summary == tt.until }) {
 				if time.Now().After(deadline) || h.clock.Now().After(now.Add(30*time.Minute)) {
 					t.Fatalf("no %q; sent %v", tt.until, srv.sent())
 				}
+				h.clock.WaitForTimers(1, nil)
 				h.clock.Advance(time.Minute)
 				time.Sleep(5 * time.Millisecond) // a poll interval, not a timing assumption
 			}
@@ -212,5 +232,67 @@ func TestReminderNotificationActions(t *testing.T) {
 				t.Errorf("opened %q without Join: nothing is joined by itself", opened())
 			}
 		})
+	}
+}
+
+// logind's PrepareForSleep(false) reaches Desktop.Wake; PrepareForSleep(true) (going to
+// sleep) and the same signal from anyone but logind do not. The test's session bus stands in
+// for the system bus, and the test owns logind's name on it.
+func TestDesktopWake(t *testing.T) {
+	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	if addr == "" {
+		t.Skip("needs a D-Bus session: run under scripts/with-desktop.sh (make test does)")
+	}
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", addr)
+	connect := func() *dbus.Conn {
+		conn, err := dbus.SessionBusPrivate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if err := conn.Auth(nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Hello(); err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	logind, impostor := connect(), connect()
+	if reply, err := logind.RequestName(login1Name, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("cannot own %s: %v %v", login1Name, reply, err)
+	}
+	d, err := OpenDesktop(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	if d.Wake() == nil {
+		t.Fatal("no wake channel although logind's name is on the bus")
+	}
+	emit := func(c *dbus.Conn, sleeping bool) {
+		if err := c.Emit(login1Path, login1Iface+".PrepareForSleep", sleeping); err != nil {
+			t.Fatal(err)
+		}
+	}
+	emit(logind, true)
+	emit(impostor, false)
+	emit(logind, false) // the signals arrive in order: only this one may wake
+	select {
+	case <-d.Wake():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wake")
+	}
+	// Nothing else was queued: going to sleep and the impostor's wake were ignored.
+	emit(logind, false)
+	select {
+	case <-d.Wake():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no second wake")
+	}
+	select {
+	case <-d.Wake():
+		t.Error("a wake too many")
+	default:
 	}
 }

@@ -54,7 +54,12 @@ func (d *Desktop) Close() {
 	<-d.done
 }
 
-func (d *Desktop) Show() <-chan string   { return d.show }
+func (d *Desktop) Show() <-chan string { return d.show }
+
+// Wake is nil (never) here: WM_POWERBROADCAST on Windows and NSWorkspaceDidWakeNotification on
+// macOS are not wired yet; the tray's once-a-minute check notices a wake within a minute.
+func (d *Desktop) Wake() <-chan struct{} { return nil }
+
 func (d *Desktop) Claim(string) error    { return nil }
 func (d *Desktop) TrayHostPresent() bool { return true }
 

@@ -81,6 +81,9 @@ type Options struct {
 	Autostart func(on bool) error
 	// Show receives "show the agenda" requests from a second caltray (see Claim).
 	Show <-chan string
+	// Wake says the computer woke from sleep (Desktop.Wake); the tray checks its reminders at
+	// once instead of at its next timer, which did not count the sleep. nil: none.
+	Wake <-chan struct{}
 
 	// HelloTimeout is how long a new window process has to say hello before it is killed as
 	// hung; 0 means 10 s.
@@ -255,6 +258,7 @@ func (t *Tray) run(ctx context.Context) {
 			f()
 		case view := <-t.o.Show:
 			t.show(view)
+		case <-t.o.Wake:
 		case <-t.kick:
 		case <-timer.C():
 		}

@@ -568,3 +568,47 @@ func TestRunWaitsForTheHost(t *testing.T) {
 		t.Fatal("Run did not end with its context")
 	}
 }
+
+// wallClock is a wall clock that jumps while the timers (which, like Go's, do not count a
+// suspend) stay where they were: Now is the fake clock plus the time slept.
+type wallClock struct {
+	*fakeclock.Clock
+	mu    sync.Mutex
+	slept time.Duration
+}
+
+func (w *wallClock) Now() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.Clock.Now().Add(w.slept)
+}
+
+func (w *wallClock) sleep(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.slept += d
+}
+
+// At a wake the tray checks its reminders at once, on the wall clock: the meeting whose
+// reminder fell during a 40-minute suspend is announced without waiting for a timer.
+func TestWakeChecksRemindersAtOnce(t *testing.T) {
+	wake := make(chan struct{}, 1)
+	var wall *wallClock
+	h := newHarness(t, func(o *Options) {
+		wall = &wallClock{Clock: o.Clock.(*fakeclock.Clock)}
+		o.Clock, o.Wake = wall, wake
+	})
+	now := h.clock.Now() // 09:00
+	h.loop.ch <- snapshot(now, calsync.Appointment{ID: "a", Subject: "Review", Start: now.Add(50 * time.Minute),
+		End: now.Add(time.Hour), Reminder: calsync.RemindBefore(15)}) // reminds at 09:35
+	h.clock.WaitForTimers(1, nil)
+	if len(h.notifications()) != 0 {
+		t.Fatalf("reminded early: %q", h.notifications())
+	}
+	wall.sleep(40 * time.Minute) // 09:40 on the wall; the timers paused
+	wake <- struct{}{}
+	wait(t, "the reminder at the wake", func() bool { return len(h.notifications()) == 1 })
+	if n := h.notifications()[0]; !strings.HasPrefix(n, "Review in 10 min|") {
+		t.Errorf("notification %q, want Review in 10 min", n)
+	}
+}
