@@ -601,7 +601,12 @@ func TestWakeChecksRemindersAtOnce(t *testing.T) {
 	now := h.clock.Now() // 09:00
 	h.loop.ch <- snapshot(now, calsync.Appointment{ID: "a", Subject: "Review", Start: now.Add(50 * time.Minute),
 		End: now.Add(time.Hour), Reminder: calsync.RemindBefore(15)}) // reminds at 09:35
-	h.clock.WaitForTimers(1, nil)
+	wait(t, "the snapshot rendered", func() bool {
+		h.host.mu.Lock()
+		defer h.host.mu.Unlock()
+		return len(h.host.items) > 0 && h.host.items[0].Label == "Review in 50 min"
+	})
+	h.clock.WaitForTimers(1, nil) // the owner waits for its timer: idle
 	if len(h.notifications()) != 0 {
 		t.Fatalf("reminded early: %q", h.notifications())
 	}
