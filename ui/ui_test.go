@@ -594,6 +594,15 @@ func TestPreferences(t *testing.T) {
 	}
 
 	t.Run("valid", func(t *testing.T) {
+		if f.reminders.Selected != "As set in Outlook" || !f.reminder.Disabled() {
+			t.Errorf("reminders %q, minutes disabled %v: want Outlook's by default, the minutes unused", f.reminders.Selected, f.reminder.Disabled())
+		}
+		f.reminders.SetSelected("The same time before every meeting")
+		if f.reminder.Disabled() {
+			t.Error("the minutes are disabled for the same time before every meeting")
+		}
+		f.remindAllDay.SetChecked(true)
+		f.startWindow.SetChecked(true)
 		f.days.SetText("14")
 		f.interval.SetText("10")
 		f.reminder.SetText("3")
@@ -611,6 +620,7 @@ func TestPreferences(t *testing.T) {
 		}
 		want := calsync.DefaultSettings()
 		want.WindowDays, want.Interval, want.ReminderMinutes, want.HideDeclined = 14, 10*time.Minute, 3, true
+		want.Reminders, want.RemindAllDay, want.StartWindow = calsync.RemindersFixed, true, true
 		if saved != want {
 			t.Errorf("saved %+v, want %+v", saved, want)
 		}

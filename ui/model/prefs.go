@@ -17,6 +17,7 @@ type Form struct {
 	Reminders       calsync.ReminderMode // see ReminderChoices; "" means Outlook's
 	ReminderMinutes string               // minutes before every meeting (RemindersFixed); 0: at the start
 	RemindAllDay    bool
+	StartWindow     bool
 	HideDeclined    bool
 	HideCancelled   bool
 	HideAllDay      bool
@@ -30,6 +31,7 @@ func FormOf(s calsync.Settings) Form {
 		Reminders:       s.Reminders,
 		ReminderMinutes: strconv.Itoa(s.ReminderMinutes),
 		RemindAllDay:    s.RemindAllDay,
+		StartWindow:     s.StartWindow,
 		HideDeclined:    s.HideDeclined,
 		HideCancelled:   s.HideCancelled,
 		HideAllDay:      s.HideAllDay,
@@ -120,7 +122,7 @@ func (f Form) Settings(base calsync.Settings) (calsync.Settings, error) {
 	s := base
 	s.WindowDays = days
 	s.Interval = time.Duration(interval) * time.Minute
-	s.Reminders, s.ReminderMinutes, s.RemindAllDay = f.Reminders, reminder, f.RemindAllDay
+	s.Reminders, s.ReminderMinutes, s.RemindAllDay, s.StartWindow = f.Reminders, reminder, f.RemindAllDay, f.StartWindow
 	s.HideDeclined, s.HideCancelled, s.HideAllDay = f.HideDeclined, f.HideCancelled, f.HideAllDay
 	// The sync package owns the rules; check against them too, in case they grow.
 	if err := s.Validate(); err != nil {

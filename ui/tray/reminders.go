@@ -3,6 +3,7 @@ package tray
 import (
 	"time"
 
+	calsync "caltray/sync"
 	"caltray/sync/inert"
 	"caltray/ui/ipc"
 	"caltray/ui/model"
@@ -93,4 +94,30 @@ func (t *Tray) noteAction(r model.Reminder, a NoteAction) {
 		return
 	}
 	t.changed() // a snooze moves the next wake-up
+}
+
+// StartSnoozeFor is how long the start window's "Snooze 1 min" puts it off.
+const StartSnoozeFor = time.Minute
+
+// startPolicy makes a meeting's start its "reminder": the start window comes when a meeting
+// starts, whatever its notification's lead. All-day events have no start worth a window.
+var startPolicy = model.ReminderPolicy{Mode: calsync.RemindersFixed, Minutes: 0}
+
+// startWindows shows the start window for the meetings that start at now, when the user asked
+// for it ("Show a window when a meeting starts"), and returns when one is next due. The window
+// process shows them one at a time, in order; after a wake, a meeting under way gets its
+// window ("Started 8 min ago: …") and meetings already over get none.
+func (t *Tray) startWindows(now time.Time) time.Time {
+	if !t.settings.StartWindow {
+		return time.Time{}
+	}
+	apps := t.snap.Appointments
+	for _, r := range t.starts.Due(apps, now, startPolicy, t.o.Location) {
+		if r.Kind == model.ReminderMissed {
+			continue // over: the notification's summary has said so
+		}
+		t.showMessage(ipc.Message{Type: ipc.TypeShow, View: ipc.ViewMeeting, Meeting: &ipc.Meeting{
+			Key: r.Key, Title: inert.Line(r.Title), Body: inert.String(r.Body), JoinURL: inert.Line(r.JoinURL)}})
+	}
+	return t.starts.Next(apps, now, startPolicy, t.o.Location)
 }

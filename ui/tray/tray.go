@@ -139,6 +139,7 @@ type Tray struct {
 	icon        assets.State
 	rendered    bool
 	reminders   *model.Reminders
+	starts      *model.Reminders // the meetings' starts, for the start window (see startWindows)
 	win         *window
 	accountBusy bool
 
@@ -193,7 +194,7 @@ func New(o Options) (*Tray, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Tray{o: o, kick: make(chan struct{}, 1), post: make(chan func(), 64), ctx: ctx, cancel: cancel,
-		settings: o.Settings, icon: -1, reminders: model.NewReminders()}, nil
+		settings: o.Settings, icon: -1, reminders: model.NewReminders(), starts: model.NewReminders()}, nil
 }
 
 // Close ends the tray's goroutines, and the window process with them, and waits.
@@ -289,6 +290,9 @@ func (t *Tray) render(now time.Time) (next time.Time) {
 	if r := t.reminders.Next(t.snap.Appointments, now, policy, t.o.Location); !r.IsZero() && r.Before(next) {
 		next = r
 	}
+	if r := t.startWindows(now); !r.IsZero() && r.Before(next) {
+		next = r
+	}
 	if h := t.o.Host; h != nil && t.hostReady.Load() {
 		// Labels hold meeting subjects, which are untrusted: inert before they leave. Not
 		// inert.Line, which would fold the two spaces between a time and a title.
@@ -354,6 +358,11 @@ func (t *Tray) intent(in ipc.Intent) {
 		t.signOut()
 	case ipc.IntentPrefs:
 		t.show(ipc.ViewPrefs)
+	case ipc.IntentSnooze:
+		t.starts.Snooze(in.Key, t.o.Clock.Now().Add(StartSnoozeFor))
+		t.changed()
+	case ipc.IntentDismiss:
+		t.starts.Dismiss(in.Key)
 	case ipc.IntentSaveSettings:
 		if err := t.saveSettings(*in.Settings, in.StartAtLogin); err != nil {
 			t.o.Logger.Error("save the settings", "err", err)
