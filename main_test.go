@@ -501,7 +501,7 @@ func TestAgendaPrintsCachedAgendaWhenSyncFails(t *testing.T) {
 		t.Fatalf("during the outage: exit %d, want %d\n%s", h.code, exitSync, h.stderr)
 	}
 	stale := decode(t, h.stdout)
-	if !stale.Health.Stale || stale.Health.LastError == "" || !slices.Equal(stale.Events, good.Events) {
+	if !stale.Health.Stale || stale.Health.LastError == "" || !slices.EqualFunc(stale.Events, good.Events, sameEvent) {
 		t.Fatalf("during the outage: stale %v, last error %q, %d events (cached: %d); want the cached agenda, stale",
 			stale.Health.Stale, stale.Health.LastError, len(stale.Events), len(good.Events))
 	}

@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
 
+	calsync "caltray/sync"
 	"caltray/ui/ipc"
 )
 
@@ -64,5 +66,34 @@ func TestMeetingWindow(t *testing.T) {
 	}
 	if !h.c.closed.Load() {
 		t.Error("the window process did not end with its last window")
+	}
+}
+
+// A click on a reminder's body opens the agenda on that meeting: its row is scrolled to the
+// top of the list (as far as the list scrolls); an unknown event leaves the list where it is.
+func TestAgendaBringsEventIntoView(t *testing.T) {
+	h := newHarness(t, at(8, 0), func(o *Options) { o.Child = true })
+	h.c.tray = nil
+	var apps []calsync.Appointment
+	for i := range 40 { // more than the window holds
+		apps = append(apps, meeting(fmt.Sprint("m", i), fmt.Sprint("Meeting ", i), at(9, 0).Add(time.Duration(i)*time.Hour), 30*time.Minute))
+	}
+	h.c.snap, h.c.haveSnap = healthy(1, apps...), true
+	show := func(id string) float32 {
+		h.c.show(ipc.Message{Type: ipc.TypeShow, View: ipc.ViewAgenda, Event: id})
+		return h.c.agenda.list.Offset.Y
+	}
+	mid := show("m20")
+	if mid <= 0 {
+		t.Fatalf("offset %v for the 21st meeting: not scrolled", mid)
+	}
+	if first := show("m0"); first >= mid {
+		t.Errorf("offset %v for the first meeting, %v for the 21st", first, mid)
+	}
+	if again := show("m20"); again != mid {
+		t.Errorf("offset %v the second time, %v the first", again, mid)
+	}
+	if unknown := show("gone"); unknown != mid {
+		t.Errorf("an unknown event moved the list from %v to %v", mid, unknown)
 	}
 }

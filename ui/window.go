@@ -152,11 +152,15 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 
 // show does what a show message asks: a meeting's start window, or a view.
 func (c *controller) show(m ipc.Message) {
-	if m.View == ipc.ViewMeeting && m.Meeting != nil {
+	switch {
+	case m.View == ipc.ViewMeeting && m.Meeting != nil:
 		c.showMeeting(*m.Meeting)
-		return
+	case m.View == ipc.ViewAgenda && m.Event != "":
+		c.showAgenda()
+		c.agenda.bringIntoView(m.Event)
+	default:
+		c.showView(m.View)
 	}
-	c.showView(m.View)
 }
 
 // showView opens (or raises) a view. Raising is best-effort: Wayland, and recent Windows and

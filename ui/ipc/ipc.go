@@ -73,6 +73,7 @@ type Message struct {
 	Intent   *Intent   `json:"intent,omitempty"`
 	Text     string    `json:"text,omitempty"`
 	Meeting  *Meeting  `json:"meeting,omitempty"` // with show of ViewMeeting
+	Event    string    `json:"event,omitempty"`   // with show of ViewAgenda: the event to bring into view
 }
 
 // A Meeting is what the window shown when a meeting starts holds. The tray has made the text

@@ -15,6 +15,7 @@ import (
 	"github.com/pkg/browser"
 
 	calsync "caltray/sync"
+	"caltray/ui/ipc"
 )
 
 // noteServer is the test's own org.freedesktop.Notifications: it records every Notify, its
@@ -202,6 +203,12 @@ func TestReminderNotificationActions(t *testing.T) {
 			}
 			if tt.wantShow {
 				c := h.child()
+				c.hello(t, ipc.Version)
+				c.next(t) // hello
+				c.next(t) // snapshot
+				if m := c.next(t); m.Type != ipc.TypeShow || m.View != ipc.ViewAgenda || m.Event != "s" {
+					t.Errorf("the window got %+v, want the agenda on the meeting", m)
+				}
 				c.end()
 				// The window's hello watchdog stops with it; then the owner's is the one timer.
 				wait(t, "the window's watchdog gone", func() bool { return h.clock.Pending() <= 1 })

@@ -78,7 +78,7 @@ func (t *Tray) remind(r model.Reminder, now time.Time) {
 func (t *Tray) noteAction(r model.Reminder, a NoteAction) {
 	switch a {
 	case NoteOpen:
-		t.show(ipc.ViewAgenda)
+		t.showMessage(ipc.Message{Type: ipc.TypeShow, View: ipc.ViewAgenda, Event: r.ID})
 	case NoteJoin:
 		if r.JoinURL != "" {
 			t.openURL(r.JoinURL)
