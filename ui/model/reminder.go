@@ -139,6 +139,9 @@ func (r *Reminders) Due(apps []calsync.Appointment, now time.Time, p ReminderPol
 			continue
 		}
 		r.sent[key] = end
+		if a.AllDay && !start.After(now) {
+			continue // an all-day event under way is the day itself: "Started 10 h ago" says nothing
+		}
 		out = append(out, newReminder(a, now, loc))
 	}
 	// Snoozes that ran out: the occurrence comes back if it still exists, still reminds and

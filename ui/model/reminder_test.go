@@ -223,6 +223,10 @@ func TestRemindersSchedule(t *testing.T) {
 				Start: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)}},
 			func(s *sim) { s.until(at(7, 0)) },
 			[]string{"06:00 Holiday in 18 h"}},
+		{"an all-day event under way at the start is no news", at(10, 0), ReminderPolicy{AllDay: true}, []calsync.Appointment{
+			{ID: "h", Subject: "Holiday", AllDay: true, Reminder: calsync.RemindBefore(18 * 60),
+				Start: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}},
+			func(s *sim) { s.check(); s.until(at(12, 0)) }, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

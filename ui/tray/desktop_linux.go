@@ -28,6 +28,7 @@ type Desktop struct {
 	actions  bool
 	show     chan string // buffered(1): Show calls from a second caltray, or a clicked notification
 
+	nmu  sync.Mutex                  // guards the notifier's start: notifications come from several goroutines
 	mu   sync.Mutex                  // guards acts: the notifier's signal goroutine reads it
 	acts map[uint32]func(NoteAction) // notification ID -> where its actions go, until it closes
 
@@ -218,8 +219,9 @@ func notification(title, body string) notify.Notification {
 }
 
 // openNotifier connects to the notification server on first use and asks what it can do.
-// It runs on the tray's owner goroutine only.
 func (d *Desktop) openNotifier() bool {
+	d.nmu.Lock()
+	defer d.nmu.Unlock()
 	if d.notifier != nil {
 		return true
 	}
