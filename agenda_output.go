@@ -36,6 +36,9 @@ type agendaEvent struct {
 	Response  string `json:"response"`
 	ShowAs    string `json:"show_as"`
 	Cancelled bool   `json:"cancelled"`
+	// ReminderMinutes is the meeting's own Outlook reminder; null (never left out) when it
+	// has none.
+	ReminderMinutes *int `json:"reminder_minutes"`
 }
 
 // newAgendaOutput builds the JSON object for a snapshot, read in loc, generated at now.
@@ -43,6 +46,10 @@ func newAgendaOutput(s calsync.Snapshot, now time.Time, loc *time.Location) agen
 	h := s.Health // the loop's one health: staleness and last_success (the cache's if need be) included
 	out := agendaOutput{GeneratedAt: now.UTC().Truncate(time.Second), Health: h, Events: make([]agendaEvent, 0, len(s.Appointments))}
 	for _, a := range s.Appointments {
+		var reminder *int
+		if a.Reminder.On {
+			reminder = &a.Reminder.Minutes
+		}
 		out.Events = append(out.Events, agendaEvent{
 			ID:        a.ID,
 			Subject:   a.Subject,
@@ -56,6 +63,8 @@ func newAgendaOutput(s calsync.Snapshot, now time.Time, loc *time.Location) agen
 			Response:  string(a.Response),
 			ShowAs:    string(a.ShowAs),
 			Cancelled: a.Cancelled,
+
+			ReminderMinutes: reminder,
 		})
 	}
 	return out

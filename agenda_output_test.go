@@ -28,7 +28,7 @@ func testSnapshot(stale bool) calsync.Snapshot {
 			{ID: "m1", Subject: "Stand-up\twith\nbreaks", Start: time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC),
 				End: time.Date(2026, 11, 27, 4, 15, 0, 0, time.UTC), Location: "Room 1", JoinURL: "https://teams.microsoft.com/l/meetup-join/a&b",
 				WebLink: "https://outlook.office365.com/owa/?itemid=m1", Organizer: "Mei Tanaka",
-				Response: calsync.ResponseDeclined, ShowAs: calsync.ShowAsBusy, Cancelled: true},
+				Response: calsync.ResponseDeclined, ShowAs: calsync.ShowAsBusy, Cancelled: true, Reminder: calsync.RemindBefore(10)},
 		},
 		Health: calsync.Health{Healthy: true, Status: runner.StatusOperational, Breaker: "closed", LastSuccess: &last,
 			Stale: stale, Timestamp: testNow},
@@ -56,11 +56,11 @@ func TestNewOutputFollowsTheContract(t *testing.T) {
 	events := got["events"].([]any)
 	wantDay := map[string]any{"id": "day", "subject": "Holiday", "start": "2026-11-27T00:00:00+05:30",
 		"end": "2026-11-29T00:00:00+05:30", "all_day": true, "location": "", "join_url": "", "web_link": "",
-		"organizer": "", "response": "none", "show_as": "free", "cancelled": false}
+		"organizer": "", "response": "none", "show_as": "free", "cancelled": false, "reminder_minutes": nil}
 	wantM1 := map[string]any{"id": "m1", "subject": "Stand-up\twith\nbreaks", "start": "2026-11-27T09:30:00+05:30",
 		"end": "2026-11-27T09:45:00+05:30", "all_day": false, "location": "Room 1",
 		"join_url": "https://teams.microsoft.com/l/meetup-join/a&b", "web_link": "https://outlook.office365.com/owa/?itemid=m1",
-		"organizer": "Mei Tanaka", "response": "declined", "show_as": "busy", "cancelled": true}
+		"organizer": "Mei Tanaka", "response": "declined", "show_as": "busy", "cancelled": true, "reminder_minutes": float64(10)}
 	for i, want := range []map[string]any{wantDay, wantM1} {
 		e := events[i].(map[string]any)
 		if len(e) != len(want) {

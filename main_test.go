@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -209,6 +210,31 @@ type event struct {
 	Response  string `json:"response"`
 	ShowAs    string `json:"show_as"`
 	Cancelled bool   `json:"cancelled"`
+	// A pointer, so that null and 0 differ; compared by remindersEqual, not ==.
+	ReminderMinutes *int `json:"reminder_minutes"`
+}
+
+// remindersEqual compares two events' reminder_minutes by value.
+func remindersEqual(a, b event) bool {
+	return (a.ReminderMinutes == nil) == (b.ReminderMinutes == nil) &&
+		(a.ReminderMinutes == nil || *a.ReminderMinutes == *b.ReminderMinutes)
+}
+
+// sameEvent compares two events field by field, reminder_minutes by value.
+func sameEvent(a, b event) bool {
+	if !remindersEqual(a, b) {
+		return false
+	}
+	a.ReminderMinutes, b.ReminderMinutes = nil, nil
+	return a == b
+}
+
+// fmtMinutes writes reminder_minutes as the JSON has it.
+func fmtMinutes(m *int) string {
+	if m == nil {
+		return "null"
+	}
+	return strconv.Itoa(*m)
 }
 
 func decode(t *testing.T, stdout string) output {
@@ -253,6 +279,16 @@ func expected(fake *fakegraph.Server, days int, loc *time.Location) []event {
 			ShowAs: f.ShowAs, WebLink: f.WebLink, JoinURL: f.JoinURL}
 		if e.Organizer == "" {
 			e.Organizer = f.OrganizerAddress
+		}
+		if !f.IsCancelled && !f.NoReminder { // the fake's rule for isReminderOn
+			m := 15 // Outlook's defaults, which the fake renders
+			if f.AllDay {
+				m = 18 * 60
+			}
+			if f.ReminderMinutes != nil {
+				m = *f.ReminderMinutes
+			}
+			e.ReminderMinutes = &m
 		}
 		if e.ShowAs == "" {
 			e.ShowAs = "busy"
@@ -332,13 +368,17 @@ func TestAgendaJSONAgainstFake(t *testing.T) {
 				if w.JoinURL == "" { // found in the location or body by the source: its tests check that
 					w.JoinURL = got.JoinURL
 				}
+				if !remindersEqual(got, w) {
+					t.Errorf("event %d: reminder_minutes %v, want %v", i, fmtMinutes(got.ReminderMinutes), fmtMinutes(w.ReminderMinutes))
+				}
+				got.ReminderMinutes, w.ReminderMinutes = nil, nil
 				if got != w {
 					t.Errorf("event %d differs from the fake's:\n got %+v\nwant %+v", i, got, w)
 				}
 			}
 			// A second run syncs by delta from the cache and prints the same agenda.
 			h.run("agenda", "--json", "--graph-url", fake.URL(), "--days", "7")
-			if again := decode(t, h.stdout); h.code != exitOK || !slices.Equal(again.Events, o.Events) {
+			if again := decode(t, h.stdout); h.code != exitOK || !slices.EqualFunc(again.Events, o.Events, sameEvent) {
 				t.Fatalf("second run: exit %d, %d events (first: %d)", h.code, len(again.Events), len(o.Events))
 			}
 			var deltaRequests int
@@ -351,6 +391,64 @@ func TestAgendaJSONAgainstFake(t *testing.T) {
 				t.Errorf("the second run did not resume from the cached delta link")
 			}
 		})
+	}
+}
+
+// Every event carries reminder_minutes, read from the page Graph sends: the minutes when the
+// reminder is on (Outlook's default or a custom one, at the start included), null (not left
+// out) when it is off, and null for a cancelled meeting.
+func TestAgendaJSONReminders(t *testing.T) {
+	now := time.Now()
+	at := func(h int) (time.Time, time.Time) {
+		return now.Add(time.Duration(h) * time.Hour), now.Add(time.Duration(h)*time.Hour + 30*time.Minute)
+	}
+	minutes := func(m int) *int { return &m }
+	tests := []struct {
+		subject string
+		edit    func(*fakegraph.Event)
+		want    string // reminder_minutes as written in the JSON
+	}{
+		{"Default reminder", func(*fakegraph.Event) {}, "15"},
+		{"Custom reminder", func(e *fakegraph.Event) { e.ReminderMinutes = minutes(45) }, "45"},
+		{"At the start", func(e *fakegraph.Event) { e.ReminderMinutes = minutes(0) }, "0"},
+		{"No reminder", func(e *fakegraph.Event) { e.NoReminder = true }, "null"},
+		{"Cancelled", func(e *fakegraph.Event) { e.IsCancelled = true }, "null"},
+	}
+	var evs []fakegraph.Event
+	for i, tt := range tests {
+		e := fakegraph.Event{ID: fmt.Sprintf("ev-%d", i), Subject: tt.subject}
+		e.Start, e.End = at(i + 1)
+		tt.edit(&e)
+		evs = append(evs, e)
+	}
+	fake, env := startFake(t, false, fakegraph.Options{Events: evs})
+	h := newHome(t, env...)
+	h.run("agenda", "--json", "--graph-url", fake.URL())
+	if h.code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", h.code, h.stderr)
+	}
+	// The raw JSON: null is written, never left out, so that programs can tell "no reminder"
+	// from an older caltray that did not say.
+	var raw struct {
+		Events []map[string]json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(h.stdout), &raw); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range raw.Events {
+		var subject string
+		json.Unmarshal(e["subject"], &subject)
+		m, ok := e["reminder_minutes"]
+		if !ok {
+			t.Errorf("event %s has no reminder_minutes", subject)
+		}
+		got[subject] = string(m)
+	}
+	for _, tt := range tests {
+		if got[tt.subject] != tt.want {
+			t.Errorf("%s: reminder_minutes %s, want %s", tt.subject, got[tt.subject], tt.want)
+		}
 	}
 }
 
@@ -403,7 +501,7 @@ func TestAgendaPrintsCachedAgendaWhenSyncFails(t *testing.T) {
 		t.Fatalf("during the outage: exit %d, want %d\n%s", h.code, exitSync, h.stderr)
 	}
 	stale := decode(t, h.stdout)
-	if !stale.Health.Stale || stale.Health.LastError == "" || !slices.Equal(stale.Events, good.Events) {
+	if !stale.Health.Stale || stale.Health.LastError == "" || !slices.EqualFunc(stale.Events, good.Events, sameEvent) {
 		t.Fatalf("during the outage: stale %v, last error %q, %d events (cached: %d); want the cached agenda, stale",
 			stale.Health.Stale, stale.Health.LastError, len(stale.Events), len(good.Events))
 	}

@@ -97,7 +97,7 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	uiOpts := tray.Options{Settings: settings, SettingsPath: settingsPath, Logger: log,
 		Window: tray.ExecWindow(windowArgs...), OpenURL: browser.OpenURL, Autostart: setAutostart}
 	if desktop != nil {
-		uiOpts.Notify, uiOpts.Show = desktop.Notify, desktop.Show()
+		uiOpts.Notify, uiOpts.Remind, uiOpts.Show, uiOpts.Wake = desktop.Notify, desktop.Remind, desktop.Show(), desktop.Wake()
 		// The icon is set up even with no tray host yet: fyne.io/systray registers it by
 		// itself when a StatusNotifierWatcher appears. Until then the window stands in, with a
 		// banner saying why (the watch starts before the check, so nothing falls in between).

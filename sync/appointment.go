@@ -6,6 +6,9 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -53,7 +56,50 @@ type Appointment struct {
 	ShowAs        ShowAs    `json:"show_as"`
 	Cancelled     bool      `json:"cancelled,omitempty"`
 	OnlineMeeting bool      `json:"online_meeting,omitempty"`
+	// Reminder is the meeting's own reminder as set in Outlook (isReminderOn and
+	// reminderMinutesBeforeStart); in JSON the minutes, or null when it has none.
+	Reminder Reminder `json:"reminder_minutes"`
 }
+
+// A Reminder is a meeting's own reminder: whether it has one, and how many minutes before the
+// start. A value, not a pointer, so Appointments stay comparable with ==.
+type Reminder struct {
+	On      bool
+	Minutes int // 0 to MaxReminderMinutes; 0 reminds at the start
+}
+
+// RemindBefore returns a reminder of m minutes before the start.
+func RemindBefore(m int) Reminder { return Reminder{On: true, Minutes: m} }
+
+// MarshalJSON writes the minutes, or null when there is no reminder.
+func (r Reminder) MarshalJSON() ([]byte, error) {
+	if !r.On {
+		return []byte("null"), nil
+	}
+	return strconv.AppendInt(nil, int64(r.Minutes), 10), nil
+}
+
+// UnmarshalJSON reads the minutes, or null for no reminder. Minutes outside 0 to
+// MaxReminderMinutes are an error: no source writes them (the cache refuses such a file).
+func (r *Reminder) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*r = Reminder{}
+		return nil
+	}
+	var m int
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("reminder_minutes: %w", err)
+	}
+	if m < 0 || m > MaxReminderMinutes {
+		return fmt.Errorf("reminder_minutes is %d; it must be between 0 and %d", m, MaxReminderMinutes)
+	}
+	*r = RemindBefore(m)
+	return nil
+}
+
+// MaxReminderMinutes is the longest reminder an appointment may carry: four weeks, the
+// longest Outlook offers. Sources clamp to it; JSON beyond it is refused.
+const MaxReminderMinutes = 4 * 7 * 24 * 60
 
 // StartIn returns the start as seen in loc: the same instant for timed events, local midnight
 // of the event's date for all-day events.

@@ -16,7 +16,15 @@ import (
 
 // CacheVersion is the version of the cache file format this build reads and writes. A file of
 // a later version (from a newer caltray) is set aside rather than misread.
-const CacheVersion = 1
+//
+// Version 2 added each appointment's reminder (reminder_minutes). A version 1 file is read,
+// so the agenda shows at once, but without its delta link: a delta sync sends only what
+// changed, so resuming from a version 1 link would leave every unchanged meeting without its
+// reminder; the first sync after the upgrade is a full one instead.
+const CacheVersion = 2
+
+// cacheVersionNoReminders is the last version whose appointments lack their reminders.
+const cacheVersionNoReminders = 1
 
 // cacheName is the cache file's name inside the cache directory.
 const cacheName = "cache.json"
@@ -215,6 +223,9 @@ func (c *Cache) Load() (CacheEntry, error) {
 	}
 	for i := range f.Delta.Appointments {
 		makeInert(&f.Delta.Appointments[i])
+	}
+	if f.Version <= cacheVersionNoReminders {
+		f.Delta.Link = "" // the next sync is a full one, which reads every meeting's reminder
 	}
 	return CacheEntry{LastSync: f.LastSync, Delta: *f.Delta}, nil
 }

@@ -20,6 +20,7 @@ import (
 func testEntry(n int) CacheEntry {
 	a := appt(fmt.Sprintf("id-%d", n), time.Duration(n)*time.Hour, time.Hour)
 	a.Location, a.JoinURL, a.Organizer = "Room 1", "https://teams.microsoft.com/l/meetup-join/x", "Megan Bowen"
+	a.Reminder = RemindBefore(10) // the all-day one has none: both round-trip
 	allDay := Appointment{ID: fmt.Sprintf("day-%d", n), Subject: "Holiday", AllDay: true,
 		Start: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC),
 		Response: ResponseNone, ShowAs: ShowAsFree}
@@ -253,6 +254,45 @@ func TestCacheRemovesStaleTempFiles(t *testing.T) {
 	}
 }
 
+// A cache written before appointments carried their reminders (version 1) is read, so the
+// agenda shows at once, but its delta link is dropped: a delta sync would bring reminders
+// only for meetings that changed, so the first sync after the upgrade must be a full one.
+func TestCacheVersion1DropsDeltaLink(t *testing.T) {
+	tests := []struct {
+		version  int
+		wantLink bool
+	}{
+		{1, false},
+		{CacheVersion, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint("version ", tt.version), func(t *testing.T) {
+			c, err := NewCache(t.TempDir(), func() time.Time { return T0 })
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := testEntry(1).Delta
+			for i := range d.Appointments {
+				d.Appointments[i].Reminder = Reminder{} // a version 1 file has no reminders
+			}
+			data, _ := json.Marshal(cacheFile{Version: tt.version, LastSync: T0, Delta: &d})
+			if err := os.WriteFile(c.Path(), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.Load()
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if len(got.Delta.Appointments) != 2 {
+				t.Errorf("%d appointments, want the file's 2", len(got.Delta.Appointments))
+			}
+			if has := got.Delta.Link != ""; has != tt.wantLink {
+				t.Errorf("delta link %q: kept %v, want %v", got.Delta.Link, has, tt.wantLink)
+			}
+		})
+	}
+}
+
 func TestCacheDamage(t *testing.T) {
 	d := testEntry(1).Delta
 	good, _ := json.Marshal(cacheFile{Version: 1, Delta: &d})
@@ -274,6 +314,10 @@ func TestCacheDamage(t *testing.T) {
 		}, "is corrupt"},
 		{"impossible agenda", func(p string) error {
 			return os.WriteFile(p, []byte(`{"version": 1, "delta": {"from": "2026-11-27T00:00:00Z", "to": "2026-11-20T00:00:00Z"}}`), 0o600)
+		}, "is corrupt"},
+		{"negative reminder", func(p string) error {
+			return os.WriteFile(p, []byte(`{"version": 2, "delta": {"from": "2026-11-27T00:00:00Z", "to": "2026-11-28T00:00:00Z",
+				"appointments": [{"id": "a", "start": "2026-11-27T09:00:00Z", "end": "2026-11-27T10:00:00Z", "reminder_minutes": -5}]}}`), 0o600)
 		}, "is corrupt"},
 	}
 	for _, tt := range tests {

@@ -28,9 +28,29 @@ type Settings struct {
 	HideDeclined  bool
 	HideCancelled bool
 	HideAllDay    bool
-	// ReminderMinutes is how long before a meeting starts the UI reminds; 0 turns reminders off.
+	// Reminders says which reminders the tray shows: each meeting's own, as set in Outlook
+	// (the default, also meant by ""), ReminderMinutes before every meeting, or none.
+	Reminders ReminderMode
+	// ReminderMinutes is how long before every meeting the tray reminds in RemindersFixed
+	// mode; 0 reminds at the start.
 	ReminderMinutes int
+	// RemindAllDay lets all-day events remind too (by default they do not: an all-day event
+	// is a day's label, a holiday or an absence, rarely something to be at).
+	RemindAllDay bool
+	// StartWindow shows a small window, brought to the front, when a meeting starts: harder
+	// to miss than a notification.
+	StartWindow bool
 }
+
+// ReminderMode is when the tray reminds of a meeting.
+type ReminderMode string
+
+// The reminder modes, as written in the settings file.
+const (
+	RemindersOutlook ReminderMode = "outlook" // each meeting's own reminder; none where it has none
+	RemindersFixed   ReminderMode = "fixed"   // ReminderMinutes before every meeting
+	RemindersOff     ReminderMode = "off"     // no reminders
+)
 
 // The limits Validate enforces. The interval's floor keeps caltray far from Graph's throttling
 // limits; the window's ceiling keeps one sync to a few pages.
@@ -42,11 +62,13 @@ const (
 )
 
 // DefaultSettings returns the settings caltray starts with: today through 7 days ahead,
-// a sync every 5 minutes, nothing hidden, reminders 5 minutes before.
+// a sync every 5 minutes, nothing hidden, reminders when Outlook would remind (and 5 minutes
+// before, should the user choose one lead for every meeting).
 func DefaultSettings() Settings {
 	return Settings{
 		WindowDays:      7,
 		Interval:        5 * time.Minute,
+		Reminders:       RemindersOutlook,
 		ReminderMinutes: 5,
 	}
 }
@@ -60,8 +82,14 @@ func (s Settings) Validate() error {
 	if s.Interval < MinInterval || s.Interval > MaxInterval {
 		errs = append(errs, fmt.Errorf("interval is %v; it must be between %v and %v (e.g. \"5m\")", s.Interval, MinInterval, MaxInterval))
 	}
+	switch s.Reminders {
+	case "", RemindersOutlook, RemindersFixed, RemindersOff:
+	default:
+		errs = append(errs, fmt.Errorf("reminders is %q; it must be %q (as set in Outlook), %q (reminder_minutes before every meeting) or %q",
+			s.Reminders, RemindersOutlook, RemindersFixed, RemindersOff))
+	}
 	if s.ReminderMinutes < 0 || s.ReminderMinutes > MaxReminder {
-		errs = append(errs, fmt.Errorf("reminder_minutes is %d; it must be between 0 (off) and %d", s.ReminderMinutes, MaxReminder))
+		errs = append(errs, fmt.Errorf("reminder_minutes is %d; it must be between 0 (at the start) and %d", s.ReminderMinutes, MaxReminder))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("invalid settings: %w", err)
@@ -84,7 +112,10 @@ type settingsFile struct {
 	HideDeclined    bool   `json:"hide_declined"`
 	HideCancelled   bool   `json:"hide_cancelled"`
 	HideAllDay      bool   `json:"hide_all_day"`
+	Reminders       string `json:"reminders"`
 	ReminderMinutes int    `json:"reminder_minutes"`
+	RemindAllDay    bool   `json:"remind_all_day"`
+	StartWindow     bool   `json:"start_window"`
 }
 
 // file is s in the settings file's form.
@@ -95,7 +126,10 @@ func (s Settings) file() settingsFile {
 		HideDeclined:    s.HideDeclined,
 		HideCancelled:   s.HideCancelled,
 		HideAllDay:      s.HideAllDay,
+		Reminders:       string(s.Reminders),
 		ReminderMinutes: s.ReminderMinutes,
+		RemindAllDay:    s.RemindAllDay,
+		StartWindow:     s.StartWindow,
 	}
 }
 
@@ -108,6 +142,9 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 // in s, so decoding over DefaultSettings fills the gaps with defaults.
 func (s *Settings) UnmarshalJSON(data []byte) error {
 	f := s.file()
+	// A file from before the reminder modes has no "reminders" key; in it, reminder_minutes 0
+	// meant "no reminders", and it still does.
+	f.Reminders = ""
 	if err := json.Unmarshal(data, &f); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
@@ -119,13 +156,27 @@ func (s *Settings) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("interval: %q is not a duration; write it like \"5m\" or \"1h30m\"", f.Interval)
 	}
+	mode := ReminderMode(f.Reminders)
+	switch {
+	case f.Reminders != "":
+	case f.ReminderMinutes == 0:
+		mode = RemindersOff
+	default:
+		mode = s.Reminders
+		if mode == "" {
+			mode = RemindersOutlook
+		}
+	}
 	*s = Settings{
 		WindowDays:      f.WindowDays,
 		Interval:        d,
 		HideDeclined:    f.HideDeclined,
 		HideCancelled:   f.HideCancelled,
 		HideAllDay:      f.HideAllDay,
+		Reminders:       mode,
 		ReminderMinutes: f.ReminderMinutes,
+		RemindAllDay:    f.RemindAllDay,
+		StartWindow:     f.StartWindow,
 	}
 	return nil
 }

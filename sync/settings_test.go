@@ -22,7 +22,10 @@ func TestSettingsValidate(t *testing.T) {
 		{"interval too short", func(s *Settings) { s.Interval = 30 * time.Second }, "interval is 30s"},
 		{"interval too long", func(s *Settings) { s.Interval = 25 * time.Hour }, "interval is 25h0m0s"},
 		{"reminder negative", func(s *Settings) { s.ReminderMinutes = -5 }, "reminder_minutes is -5"},
-		{"reminders off", func(s *Settings) { s.ReminderMinutes = 0 }, ""},
+		{"fixed at the start", func(s *Settings) { s.Reminders, s.ReminderMinutes = RemindersFixed, 0 }, ""},
+		{"reminders off", func(s *Settings) { s.Reminders = RemindersOff }, ""},
+		{"unknown reminder mode", func(s *Settings) { s.Reminders = "sometimes" }, `reminders is "sometimes"; it must be "outlook"`},
+		{"no reminder mode means Outlook's", func(s *Settings) { s.Reminders = "" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -34,8 +37,8 @@ func TestSettingsValidate(t *testing.T) {
 			}
 		})
 	}
-	bad := Settings{WindowDays: -1, Interval: 0, ReminderMinutes: -1}
-	if err := bad.Validate(); err == nil || strings.Count(err.Error(), " is ") != 3 {
+	bad := Settings{WindowDays: -1, Interval: 0, Reminders: "loud", ReminderMinutes: -1}
+	if err := bad.Validate(); err == nil || strings.Count(err.Error(), " is ") != 4 {
 		t.Errorf("Validate reports every bad field at once: %v", err)
 	}
 }
@@ -67,6 +70,15 @@ func TestLoadSettings(t *testing.T) {
 				s.WindowDays, s.Interval, s.HideDeclined, s.HideCancelled, s.HideAllDay, s.ReminderMinutes = 3, 15*time.Minute, true, true, true, 10
 			}, ""},
 		{"partial keeps defaults", ptr(`{"hide_declined": true}`), func(s *Settings) { s.HideDeclined = true }, ""},
+		{"reminder modes", ptr(`{"reminders": "fixed", "reminder_minutes": 0, "remind_all_day": true, "start_window": true}`),
+			func(s *Settings) {
+				s.Reminders, s.ReminderMinutes, s.RemindAllDay, s.StartWindow = RemindersFixed, 0, true, true
+			}, ""},
+		// Files from before the modes: reminder_minutes 0 meant no reminders, and still does;
+		// any other value now means Outlook's own reminders, the new default.
+		{"old file, reminders off", ptr(`{"reminder_minutes": 0}`), func(s *Settings) { s.Reminders, s.ReminderMinutes = RemindersOff, 0 }, ""},
+		{"old file, reminders on", ptr(`{"reminder_minutes": 10}`), func(s *Settings) { s.ReminderMinutes = 10 }, ""},
+		{"bad reminder mode", ptr(`{"reminders": "loud"}`), func(*Settings) {}, `reminders is "loud"`},
 		{"unknown fields are no error", ptr(`{"from_a_newer_caltray": 1, "window_days": 2}`), func(s *Settings) { s.WindowDays = 2 }, ""},
 		{"UTF-8 BOM", ptr("\uFEFF{\"window_days\": 2}\n"), func(s *Settings) { s.WindowDays = 2 }, ""},
 		{"UTF-8 BOM only", ptr("\uFEFF"), func(*Settings) {}, "is empty"},

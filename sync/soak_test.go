@@ -249,7 +249,7 @@ func TestSoak(t *testing.T) {
 		// The cache must parse after every cycle; every 100th, it must also load whole and
 		// hold the snapshot's data (a full decode each cycle would double the soak's time).
 		data, err := os.ReadFile(cache.Path())
-		if err != nil || !json.Valid(data) || !bytes.HasPrefix(data, []byte(`{"version":1,`)) {
+		if err != nil || !json.Valid(data) || !bytes.HasPrefix(data, fmt.Appendf(nil, `{"version":%d,`, calsync.CacheVersion)) {
 			t.Fatalf("cycle %d: the cache file does not parse (%v): %.200q", c, err, data)
 		}
 		if c%100 == 0 {

@@ -51,6 +51,10 @@ type agendaWindow struct {
 	shownGen uint64 // the snapshot generation and minute the list shows, to skip no-op updates
 	shownAt  time.Time
 	shown    bool
+
+	// focusID is the event bringIntoView asks for while the list is built; focusRow its row.
+	focusID  string
+	focusRow fyne.CanvasObject
 }
 
 // showAgenda opens (or raises) the agenda window, filled from the latest snapshot.
@@ -271,7 +275,11 @@ func (w *agendaWindow) dayList(snap calsync.Snapshot, now time.Time, signedIn bo
 		h.SizeName = theme.SizeNameSubHeadingText
 		objs = append(objs, h)
 		for _, r := range d.Rows {
-			objs = append(objs, w.row(r))
+			o := w.row(r)
+			if r.ID != "" && r.ID == w.focusID && w.focusRow == nil {
+				w.focusRow = o
+			}
+			objs = append(objs, o)
 		}
 	}
 	return container.NewVBox(objs...)

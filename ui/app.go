@@ -20,6 +20,7 @@ import (
 
 	"caltray/runner"
 	calsync "caltray/sync"
+	"caltray/ui/ipc"
 	"caltray/ui/model"
 )
 
@@ -64,9 +65,12 @@ type Options struct {
 	// SaveSettings, when set, replaces writing the settings file and setting up start at
 	// login: the window process hands both to the tray process, which owns the file.
 	SaveSettings func(s calsync.Settings, startAtLogin bool) error
-	Logger       *slog.Logger   // nil: slog.Default()
-	Clock        runner.Clock   // nil: the wall clock
-	Location     *time.Location // nil: time.Local
+	// MeetingIntent tells the tray what the user did with a meeting's start window
+	// (ipc.IntentSnooze or ipc.IntentDismiss, and the meeting's key).
+	MeetingIntent func(kind, key string) error
+	Logger        *slog.Logger   // nil: slog.Default()
+	Clock         runner.Clock   // nil: the wall clock
+	Location      *time.Location // nil: time.Local
 }
 
 func (o *Options) check() error {
@@ -145,14 +149,16 @@ type controller struct {
 	noTray      bool
 	agenda      *agendaWindow
 	prefs       fyne.Window
-	accountBusy bool // a sign-in or sign-out is running
-	agendaShown bool // the agenda window is open (not hidden)
+	accountBusy bool           // a sign-in or sign-out is running
+	agendaShown bool           // the agenda window is open (not hidden)
+	meeting     *meetingWindow // the meeting start window shown, if any (see showMeeting)
+	meetings    []ipc.Meeting  // the meetings waiting for it, in order
 }
 
 // maybeQuit ends the window process once its last window has closed. Called on the Fyne
 // goroutine.
 func (c *controller) maybeQuit() {
-	if c.o.Child && !c.agendaShown && c.prefs == nil {
+	if c.o.Child && !c.agendaShown && c.prefs == nil && c.meeting == nil {
 		c.quit()
 	}
 }

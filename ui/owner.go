@@ -69,11 +69,11 @@ func (w *owner) render(now time.Time) (next time.Time) {
 		// Before the first snapshot there is nothing to report: show the neutral icon.
 		icon = assets.SignedOut
 	}
-	lead := time.Duration(settings.ReminderMinutes) * time.Minute
+	policy := model.PolicyOf(settings)
 	var due []model.Reminder
 	if !w.c.o.Child { // the window process leaves reminders to the tray process
-		due = w.reminders.Due(snap.Appointments, now, lead, loc)
-		if r := w.reminders.Next(snap.Appointments, now, lead); !r.IsZero() && r.Before(next) {
+		due = w.reminders.Due(snap.Appointments, now, policy, loc)
+		if r := w.reminders.Next(snap.Appointments, now, policy, loc); !r.IsZero() && r.Before(next) {
 			next = r
 		}
 	}

@@ -21,6 +21,10 @@ type prefsForm struct {
 	hideDeclined, hideCancelled, hideAllDay, login *widget.Check
 	form                                           *widget.Form
 	message                                        *widget.Label
+
+	// Reminders: when (model.ReminderChoices), all-day events too, a window at the start.
+	reminders                 *widget.RadioGroup
+	remindAllDay, startWindow *widget.Check
 }
 
 // showPrefs opens (or raises) the preferences window.
@@ -60,6 +64,27 @@ func (c *controller) newPrefsForm(done func()) *prefsForm {
 	f.days = entry(v.DaysAhead, model.ValidateDaysAhead)
 	f.interval = entry(v.IntervalMinutes, model.ValidateInterval)
 	f.reminder = entry(v.ReminderMinutes, model.ValidateReminder)
+	var labels []string
+	for _, c := range model.ReminderChoices {
+		labels = append(labels, c.Label)
+	}
+	f.reminders = widget.NewRadioGroup(labels, func(label string) {
+		// The minutes apply only to "the same time before every meeting".
+		if model.ReminderModeOf(label) == calsync.RemindersFixed {
+			f.reminder.Enable()
+		} else {
+			f.reminder.Disable()
+		}
+	})
+	f.reminders.Required = true
+	f.reminders.SetSelected(model.ReminderLabel(v.Reminders))
+	f.remindAllDay = widget.NewCheck("Remind of all-day events too", nil)
+	f.remindAllDay.SetChecked(v.RemindAllDay)
+	f.startWindow = widget.NewCheck("Show a window when a meeting starts", nil)
+	f.startWindow.SetChecked(v.StartWindow)
+	help := widget.NewLabel(model.ReminderHelp)
+	help.Wrapping = fyne.TextWrapWord
+	help.Importance = widget.LowImportance
 	f.hideDeclined = widget.NewCheck("Hide declined meetings", nil)
 	f.hideDeclined.SetChecked(v.HideDeclined)
 	f.hideCancelled = widget.NewCheck("Hide cancelled meetings", nil)
@@ -77,7 +102,11 @@ func (c *controller) newPrefsForm(done func()) *prefsForm {
 		Items: []*widget.FormItem{
 			{Text: "Days ahead", Widget: f.days, HintText: "Days after today the agenda shows (0–60)"},
 			{Text: "Refresh every", Widget: f.interval, HintText: "Minutes between syncs"},
-			{Text: "Remind before", Widget: f.reminder, HintText: "Minutes before a meeting; 0 turns reminders off"},
+			{Text: "Reminders", Widget: f.reminders},
+			{Text: "Remind before", Widget: f.reminder, HintText: "Minutes before every meeting; 0 reminds at the start"},
+			{Text: "", Widget: f.remindAllDay},
+			{Text: "", Widget: f.startWindow},
+			{Text: "", Widget: help},
 			{Text: "", Widget: f.hideDeclined},
 			{Text: "", Widget: f.hideCancelled},
 			{Text: "", Widget: f.hideAllDay},
@@ -111,7 +140,10 @@ func (c *controller) savePrefs(f *prefsForm) error {
 	s, err := model.Form{
 		DaysAhead:       f.days.Text,
 		IntervalMinutes: f.interval.Text,
+		Reminders:       model.ReminderModeOf(f.reminders.Selected),
 		ReminderMinutes: f.reminder.Text,
+		RemindAllDay:    f.remindAllDay.Checked,
+		StartWindow:     f.startWindow.Checked,
 		HideDeclined:    f.hideDeclined.Checked,
 		HideCancelled:   f.hideCancelled.Checked,
 		HideAllDay:      f.hideAllDay.Checked,

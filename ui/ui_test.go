@@ -311,15 +311,16 @@ func TestDemoOutageItem(t *testing.T) {
 func TestRemindersOncePerMeeting(t *testing.T) {
 	h := newHarness(t, at(10, 54).Add(30*time.Second), nil)
 	standup := meeting("1", "Standup", at(11, 0), 15*time.Minute)
+	standup.Reminder = calsync.RemindBefore(5) // reminders follow Outlook's, by default
 	declined := meeting("2", "Declined", at(11, 0), time.Hour)
-	declined.Response = calsync.ResponseDeclined
+	declined.Response, declined.Reminder = calsync.ResponseDeclined, calsync.RemindBefore(5)
 	h.start(t)
 	h.push(healthy(1, standup, declined))
 	eventually(t, "menu", func() bool { m := h.tray.menu(); return len(m) > 0 && m[0] == "Standup in 6 min" })
 	if n := h.notifications(); len(n) != 0 {
 		t.Fatalf("reminded too early: %q", n)
 	}
-	// The owner wakes at 10:55:00 sharp for the reminder (5 min default), before the minute
+	// The owner wakes at 10:55:00 sharp for the reminder (the meeting's 5 min), before the minute
 	// tick at 10:55:00.05.
 	if !h.clock.WaitForTimers(1, nil) {
 		t.Fatal("no timer")
@@ -596,6 +597,15 @@ func TestPreferences(t *testing.T) {
 	}
 
 	t.Run("valid", func(t *testing.T) {
+		if f.reminders.Selected != "As set in Outlook" || !f.reminder.Disabled() {
+			t.Errorf("reminders %q, minutes disabled %v: want Outlook's by default, the minutes unused", f.reminders.Selected, f.reminder.Disabled())
+		}
+		f.reminders.SetSelected("The same time before every meeting")
+		if f.reminder.Disabled() {
+			t.Error("the minutes are disabled for the same time before every meeting")
+		}
+		f.remindAllDay.SetChecked(true)
+		f.startWindow.SetChecked(true)
 		f.days.SetText("14")
 		f.interval.SetText("10")
 		f.reminder.SetText("3")
@@ -613,6 +623,7 @@ func TestPreferences(t *testing.T) {
 		}
 		want := calsync.DefaultSettings()
 		want.WindowDays, want.Interval, want.ReminderMinutes, want.HideDeclined = 14, 10*time.Minute, 3, true
+		want.Reminders, want.RemindAllDay, want.StartWindow = calsync.RemindersFixed, true, true
 		if saved != want {
 			t.Errorf("saved %+v, want %+v", saved, want)
 		}

@@ -44,8 +44,8 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 	// the agenda already filled in (no "loading" flash, no Graph call).
 	o.Logger.Debug("window process: handshake done")
 	var first ipc.Snapshot
-	view := ""
-	for view == "" {
+	var show ipc.Message
+	for show.View == "" {
 		m, err := conn.Receive()
 		if ipc.Dropped(err) {
 			dropped(err)
@@ -58,7 +58,7 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 		case ipc.TypeSnapshot:
 			first = *m.Snapshot
 		case ipc.TypeShow:
-			view = m.View
+			show = m
 		default:
 			dropped(fmt.Errorf("%w: %q is not for the window", ipc.ErrMalformed, m.Type))
 		}
@@ -81,6 +81,7 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 	o.SaveSettings = func(s calsync.Settings, login bool) error {
 		return send(ipc.Intent{Kind: ipc.IntentSaveSettings, Settings: &s, StartAtLogin: login})
 	}
+	o.MeetingIntent = func(kind, key string) error { return send(ipc.Intent{Kind: kind, Key: key}) }
 	o.Outage = nil
 	if err := o.check(); err != nil {
 		return err
@@ -110,8 +111,8 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 		}
 		quit()
 	})
-	o.Logger.Debug("window process: first request read", "view", view, "events", len(first.Events))
-	c.showView(view)
+	o.Logger.Debug("window process: first request read", "view", show.View, "events", len(first.Events))
+	c.show(show)
 	o.Logger.Debug("window process: window built")
 	a.Lifecycle().SetOnStarted(func() {
 		o.Logger.Debug("window process: Fyne started")
@@ -146,8 +147,7 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 					})
 					rl.publish(m.Snapshot.Loop())
 				case ipc.TypeShow:
-					v := m.View
-					c.ui(func() { c.showView(v) })
+					c.ui(func() { c.show(m) })
 				default:
 					dropped(fmt.Errorf("%w: %q is not for the window", ipc.ErrMalformed, m.Type))
 				}
@@ -158,6 +158,19 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 	c.closed.Store(true)
 	c.stop()
 	return nil
+}
+
+// show does what a show message asks: a meeting's start window, or a view.
+func (c *controller) show(m ipc.Message) {
+	switch {
+	case m.View == ipc.ViewMeeting && m.Meeting != nil:
+		c.showMeeting(*m.Meeting)
+	case m.View == ipc.ViewAgenda && m.Event != "":
+		c.showAgenda()
+		c.agenda.bringIntoView(m.Event)
+	default:
+		c.showView(m.View)
+	}
 }
 
 // showView opens (or raises) a view. Raising is best-effort: Wayland, and recent Windows and

@@ -68,6 +68,12 @@ type Event struct {
 	OrganizerName    string
 	OrganizerAddress string
 
+	// ReminderMinutes is the event's reminder (reminderMinutesBeforeStart); nil means
+	// Outlook's default, 15 minutes (18 hours for all-day events). NoReminder turns it off
+	// (isReminderOn false); cancelled events never remind either.
+	ReminderMinutes *int
+	NoReminder      bool
+
 	Response    string // responseStatus.response; empty means "none"
 	ShowAs      string // empty means "busy"
 	IsCancelled bool

@@ -143,11 +143,14 @@ func calendar(now time.Time, seed int64, userName, userAddress string) []Event {
 		OrganizerName: colleagues[3].name, OrganizerAddress: colleagues[3].address,
 	}, 8, 0, time.Hour, day, nil)
 
-	// The next meeting is minutes away, so the demo has something to remind about.
+	// The next meeting is minutes away, with a Teams link, and its reminder fell within the
+	// minute before now (its lead is the minutes until it starts, rounded up): `caltray --demo`
+	// shows a real reminder with Join at its first sync.
 	soon := now.In(g.berlin).Truncate(15 * time.Minute).Add(30 * time.Minute)
+	lead := int((soon.Sub(now) + time.Minute - 1) / time.Minute)
 	g.single(Event{Subject: "Sprint planning 🗓️", TimeZone: MailboxZone, Start: soon, End: soon.Add(time.Hour),
 		JoinURL: teamsJoinURL(g.rng), Provider: ProviderTeamsForBusiness, BodyPreview: teamsBody(""),
-		Response: ResponseOrganizer, OrganizerName: g.me.name, OrganizerAddress: g.me.address})
+		Response: ResponseOrganizer, OrganizerName: g.me.name, OrganizerAddress: g.me.address, ReminderMinutes: &lead})
 	g.allDay("🎂 Birthday: Ana", MailboxZone, day(0), 1, ShowAsFree, ResponseOrganizer, g.me)
 	g.timed("Customer call — Fabrikam", work(1), 11, 0, time.Hour, Event{JoinURL: teamsJoinURL(g.rng),
 		Provider: ProviderTeamsForBusiness, Response: ResponseAccepted, BodyPreview: teamsBody("")}, colleagues[5])

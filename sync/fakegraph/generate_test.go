@@ -233,3 +233,31 @@ func TestMutations(t *testing.T) {
 		t.Error("Remove left the event")
 	}
 }
+
+// The demo shows a real reminder as soon as it has synced: one meeting ahead, with a Teams join
+// link, has its reminder in the minute up to now, whatever the time of day.
+func TestCalendarReminderDueAtStart(t *testing.T) {
+	nows := []time.Time{
+		refNow,
+		refNow.Add(14*time.Minute + 59*time.Second + 999*time.Millisecond), // just before a quarter-hour
+		refNow.Add(15 * time.Minute),                                       // on one
+		time.Date(2026, 3, 29, 0, 52, 17, 0, time.UTC),                     // the EU spring change night
+	}
+	for _, now := range nows {
+		t.Run(now.Format(time.RFC3339Nano), func(t *testing.T) {
+			var found []string
+			for _, e := range Calendar(now, 1) {
+				if e.IsCancelled || e.NoReminder || e.ReminderMinutes == nil || !e.Start.After(now) {
+					continue
+				}
+				at := e.Start.Add(-time.Duration(*e.ReminderMinutes) * time.Minute)
+				if !at.After(now) && at.After(now.Add(-time.Minute)) && strings.HasPrefix(e.JoinURL, "https://teams.microsoft.com/") {
+					found = append(found, e.Subject)
+				}
+			}
+			if len(found) != 1 {
+				t.Errorf("meetings with a Teams link whose reminder fell in the last minute: %q, want one", found)
+			}
+		})
+	}
+}

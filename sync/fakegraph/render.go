@@ -108,12 +108,15 @@ func appendField(b []byte, f string, e *stored, loc *time.Location, zoneName str
 	case "iCalUId":
 		return appendString(b, fmt.Sprintf("040000008200E00074C5B7101A82E00800000000%016X", hash64(e.ID)))
 	case "reminderMinutesBeforeStart":
-		if e.AllDay {
+		switch {
+		case e.ReminderMinutes != nil:
+			return strconv.AppendInt(b, int64(*e.ReminderMinutes), 10)
+		case e.AllDay:
 			return append(b, "1080"...) // Outlook's default for all-day events: 18 hours before
 		}
 		return append(b, "15"...)
 	case "isReminderOn":
-		return strconv.AppendBool(b, !e.IsCancelled)
+		return strconv.AppendBool(b, !e.IsCancelled && !e.NoReminder)
 	case "hasAttachments", "isDraft", "hideAttendees":
 		return append(b, "false"...)
 	case "subject":

@@ -18,6 +18,7 @@ import (
 var selectFields = []string{
 	"id", "subject", "start", "end", "isAllDay", "location", "onlineMeeting", "bodyPreview",
 	"webLink", "organizer", "responseStatus", "showAs", "isCancelled", "isOnlineMeeting",
+	"isReminderOn", "reminderMinutesBeforeStart",
 }
 
 // Storable times: an appointment's instants must stay writable as RFC 3339 (years 0 to 9999)
@@ -94,7 +95,22 @@ func toAppointment(ev models.Eventable) (calsync.Appointment, error) {
 		a.ShowAs = calsync.ShowAs(sa.String()) // Graph's names are the model's names
 	}
 	a.Cancelled = derefBool(ev.GetIsCancelled())
+	a.Reminder = reminder(ev.GetIsReminderOn(), ev.GetReminderMinutesBeforeStart())
 	return a, nil
+}
+
+// reminder reads an event's own reminder: none when it is off or Graph did not say, else the
+// minutes before the start. A negative or absurd count (no Outlook writes one) is clamped
+// into [0, calsync.MaxReminderMinutes] rather than dropping the event or the reminder.
+func reminder(on *bool, minutes *int32) calsync.Reminder {
+	if on == nil || !*on {
+		return calsync.Reminder{}
+	}
+	m := 15 // Outlook's default, should the count be missing
+	if minutes != nil {
+		m = int(max(0, min(*minutes, calsync.MaxReminderMinutes)))
+	}
+	return calsync.RemindBefore(m)
 }
 
 // response folds Graph's six answers into the model's five.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -446,3 +447,51 @@ func TestTransportErrorIsWrapped(t *testing.T) {
 }
 
 func firstClass(c runner.Class, _ runner.Kind) runner.Class { return c }
+
+// Each event's own reminder comes through the real request and parse path: the calendarView
+// request selects isReminderOn and reminderMinutesBeforeStart, and the page's values become
+// the appointment's Reminder (off, missing and out-of-range values included).
+func TestListReadsReminders(t *testing.T) {
+	tests := []struct {
+		id     string
+		fields string // JSON members added to the event
+		want   calsync.Reminder
+	}{
+		{"default", `"isReminderOn":true,"reminderMinutesBeforeStart":15`, calsync.RemindBefore(15)},
+		{"custom", `"isReminderOn":true,"reminderMinutesBeforeStart":90`, calsync.RemindBefore(90)},
+		{"at-start", `"isReminderOn":true,"reminderMinutesBeforeStart":0`, calsync.RemindBefore(0)},
+		{"off", `"isReminderOn":false,"reminderMinutesBeforeStart":15`, calsync.Reminder{}},
+		{"unsaid", ``, calsync.Reminder{}},
+		{"no-minutes", `"isReminderOn":true`, calsync.RemindBefore(15)},
+		{"negative", `"isReminderOn":true,"reminderMinutesBeforeStart":-5`, calsync.RemindBefore(0)},
+		{"huge", `"isReminderOn":true,"reminderMinutesBeforeStart":2000000000`, calsync.RemindBefore(calsync.MaxReminderMinutes)},
+	}
+	var evs []string
+	for i, tt := range tests {
+		ev := jsonEvent(tt.id, t0.Add(time.Duration(i+1)*time.Hour))
+		if tt.fields != "" {
+			ev = strings.TrimSuffix(ev, "}") + "," + tt.fields + "}"
+		}
+		evs = append(evs, ev)
+	}
+	srv, rec := serve(t, func(w http.ResponseWriter, r *http.Request, n int) { writeJSON(w, 200, page(evs...)) })
+	got, err := newTestSource(t, srv.URL+"/v1.0").List(context.Background(), from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]calsync.Reminder{}
+	for _, a := range got {
+		byID[a.ID] = a.Reminder
+	}
+	for _, tt := range tests {
+		if r, ok := byID[tt.id]; !ok || r != tt.want {
+			t.Errorf("%s: reminder %+v (found %v), want %+v", tt.id, r, ok, tt.want)
+		}
+	}
+	sel := strings.Split(rec.requests()[0].URL.Query().Get("$select"), ",")
+	for _, f := range []string{"isReminderOn", "reminderMinutesBeforeStart"} {
+		if !slices.Contains(sel, f) {
+			t.Errorf("$select %v lacks %s", sel, f)
+		}
+	}
+}

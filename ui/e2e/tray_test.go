@@ -195,8 +195,9 @@ var (
 	meetingLine = regexp.MustCompile(`^(?:[A-Z][a-z]{2} )?\d\d:\d\d  (.+)$`)
 	// A failing sync names its next attempt, or says it is trying now; never "retrying soon".
 	outageLine = regexp.MustCompile(`^((Offline|Sync failing) — (next try \d\d:\d\d|trying again…)|Reconnecting…)$`)
-	countdown  = regexp.MustCompile(`^(.+?) (?:in \d+ (?:min|h)|at \d\d:\d\d)`)
-	underWay   = regexp.MustCompile(`^Now: (.+), until \d\d:\d\d$`)
+	countdown  = regexp.MustCompile(`^(.+?) in \d+ (?:min|h)`)
+	underWay   = regexp.MustCompile(`^Now: (.+) · ends \d\d:\d\d$`)
+	freeUntil  = regexp.MustCompile(`^Free until \d\d:\d\d$`)
 )
 
 // TestTrayOverDBus is Tailscale's systray test for caltray: a private bus, a watcher written
@@ -249,8 +250,8 @@ func TestTrayOverDBus(t *testing.T) {
 		named = m[1]
 	} else if m := countdown.FindStringSubmatch(header); m != nil {
 		named = m[1]
-	} else if header != "No more meetings today" {
-		t.Errorf("header %q is none of \"<meeting> in N min\", \"<meeting> at HH:MM\", \"Now: <meeting>, until HH:MM\", \"No more meetings today\"", header)
+	} else if header != "No more meetings today" && !freeUntil.MatchString(header) {
+		t.Errorf("header %q is none of \"<meeting> in N min\", \"Free until HH:MM\", \"Now: <meeting> · ends HH:MM\", \"No more meetings today\"", header)
 	}
 	if named != "" {
 		found := false

@@ -47,8 +47,9 @@ const (
 
 // The views the tray can ask the window to show.
 const (
-	ViewAgenda = "agenda"
-	ViewPrefs  = "prefs"
+	ViewAgenda  = "agenda"
+	ViewPrefs   = "prefs"
+	ViewMeeting = "meeting" // a meeting starts: Message.Meeting, in a small window of its own
 )
 
 // The intents the window sends.
@@ -59,6 +60,8 @@ const (
 	IntentSignOut      = "sign-out"
 	IntentOpenURL      = "open-url" // URL: a join link or the event in Outlook on the web
 	IntentPrefs        = "prefs"    // open the preferences (the window asks itself, via the tray)
+	IntentSnooze       = "snooze"   // Key: show the meeting's window again in a minute
+	IntentDismiss      = "dismiss"  // Key: the meeting's window is done with
 )
 
 // A Message is one line.
@@ -69,6 +72,17 @@ type Message struct {
 	View     string    `json:"view,omitempty"`
 	Intent   *Intent   `json:"intent,omitempty"`
 	Text     string    `json:"text,omitempty"`
+	Meeting  *Meeting  `json:"meeting,omitempty"` // with show of ViewMeeting
+	Event    string    `json:"event,omitempty"`   // with show of ViewAgenda: the event to bring into view
+}
+
+// A Meeting is what the window shown when a meeting starts holds. The tray has made the text
+// inert.
+type Meeting struct {
+	Key     string `json:"key"`   // the occurrence, for the snooze and dismiss intents
+	Title   string `json:"title"` // "Standup is starting now"
+	Body    string `json:"body"`  // time range and location
+	JoinURL string `json:"join_url,omitempty"`
 }
 
 // An Intent is something the user asked for in the window, for the tray to do.
@@ -77,6 +91,7 @@ type Intent struct {
 	URL          string            `json:"url,omitempty"`
 	Settings     *calsync.Settings `json:"settings,omitempty"`
 	StartAtLogin bool              `json:"start_at_login,omitempty"`
+	Key          string            `json:"key,omitempty"` // the meeting, for snooze and dismiss
 }
 
 // Errors Receive returns for a line it dropped; the stream goes on after them.
@@ -202,7 +217,13 @@ func (m Message) check() error {
 			return errors.New("snapshot without a snapshot")
 		}
 	case TypeShow:
-		if m.View != ViewAgenda && m.View != ViewPrefs {
+		switch m.View {
+		case ViewAgenda, ViewPrefs:
+		case ViewMeeting:
+			if m.Meeting == nil || m.Meeting.Key == "" {
+				return errors.New("show of a meeting without the meeting")
+			}
+		default:
 			return fmt.Errorf("show of an unknown view %q", m.View)
 		}
 	case TypeIntent:
@@ -218,6 +239,10 @@ func (m Message) check() error {
 		case IntentSaveSettings:
 			if m.Intent.Settings == nil {
 				return errors.New("save-settings without settings")
+			}
+		case IntentSnooze, IntentDismiss:
+			if m.Intent.Key == "" {
+				return fmt.Errorf("%s without the meeting's key", m.Intent.Kind)
 			}
 		default:
 			return fmt.Errorf("unknown intent %q", m.Intent.Kind)

@@ -98,7 +98,7 @@ func TestFarTimesCarryTheirDate(t *testing.T) {
 	// The menu header: a meeting under way that ends on another day.
 	long := meeting("m", "Offsite", now.Add(-time.Hour), 26*time.Hour)
 	s = ok(long)
-	if got := Header(s, now, berlin); !strings.Contains(got, "until Sun 29 Nov 00:59") {
+	if got := Header(s, now, berlin); !strings.Contains(got, "ends Sun 29 Nov 00:59") {
 		t.Errorf("Header = %q, want the end's date", got)
 	}
 }

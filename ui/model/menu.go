@@ -111,8 +111,10 @@ func Menu(s calsync.Snapshot, now time.Time, o MenuOptions) []Item {
 	return items
 }
 
-// Header is the menu's first line, and what stands in for the tray tooltip Fyne lacks:
-// "Standup in 12 min", "Now: Design review, until 11:30", "No more meetings today".
+// Header is the menu's first line, and what stands in for the tray tooltip Fyne lacks: what
+// the next hour holds. "Now: Design review · ends 11:30" while a meeting runs; "Standup in
+// 12 min" when the next starts within the hour; "Free until 14:00" when it starts later
+// today; "No more meetings today".
 func Header(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 	switch s.Auth {
 	case calsync.AuthSignedOut:
@@ -145,7 +147,7 @@ func Header(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 		}
 	}
 	if current != nil {
-		line := fmt.Sprintf("Now: %s, until %s", shorten(title(*current), titleLen), when(current.End, now, loc))
+		line := fmt.Sprintf("Now: %s · ends %s", shorten(title(*current), titleLen), when(current.End, now, loc))
 		// A meeting starting within a few minutes matters more than the rest of this one.
 		if next != nil && next.Start.Sub(now) <= 5*time.Minute {
 			line = fmt.Sprintf("%s in %s (now: %s)", shorten(title(*next), titleLen), minutes(next.Start.Sub(now)), shorten(title(*current), 20))
@@ -157,7 +159,7 @@ func Header(s calsync.Snapshot, now time.Time, loc *time.Location) string {
 		if d <= time.Hour {
 			return fmt.Sprintf("%s in %s", shorten(title(*next), titleLen), minutes(d))
 		}
-		return fmt.Sprintf("%s at %s", shorten(title(*next), titleLen), clock(next.Start, loc))
+		return "Free until " + clock(next.Start, loc)
 	}
 	return "No more meetings today"
 }

@@ -67,10 +67,12 @@ func TestHeader(t *testing.T) {
 		{"next in 12 min", ok(standup), at(10, 48), "Standup in 12 min"},
 		{"partial minute rounds up", ok(standup), at(10, 48).Add(30 * time.Second), "Standup in 12 min"},
 		{"under a minute", ok(standup), at(10, 59).Add(50 * time.Second), "Standup in 1 min"},
-		{"under way", ok(review), at(10, 45), "Now: Design review, until 11:30"},
+		{"under way", ok(review), at(10, 45), "Now: Design review · ends 11:30"},
 		{"under way, next soon", ok(review, standup), at(10, 56), "Standup in 4 min (now: Design review)"},
-		{"under way, next later", ok(review, standup), at(10, 40), "Now: Design review, until 11:30"},
-		{"later today", ok(late), at(10, 0), "Late call at 16:00"},
+		{"under way, next later", ok(review, standup), at(10, 40), "Now: Design review · ends 11:30"},
+		{"an hour ahead: the countdown", ok(late), at(15, 0), "Late call in 1 h"},
+		{"later today: free until then", ok(late), at(10, 0), "Free until 16:00"},
+		{"later today, a minute past the hour", ok(late), at(14, 59), "Free until 16:00"},
 		{"nothing left today", ok(tomorrow), at(18, 0), "No more meetings today"},
 		{"ended", ok(standup), at(11, 20), "No more meetings today"},
 		{"declined, cancelled and all-day do not count", ok(allDay, declined, cancelled), at(10, 45), "No more meetings today"},
@@ -206,7 +208,7 @@ func TestMenu(t *testing.T) {
 			"(Standup in 16 min)", "---", "11:00  Standup", "---",
 			"(Synced 10:42)", "Refresh now", "Open agenda…", "Preferences…", "Sign out"}},
 		{"join while under way", ok(standup), at(11, 10), MenuOptions{}, []string{
-			"(Now: Standup, until 11:15)", "Join Standup", "---", "11:00  Standup", "---",
+			"(Now: Standup · ends 11:15)", "Join Standup", "---", "11:00  Standup", "---",
 			"(Synced 10:42)", "Refresh now", "Open agenda…", "Preferences…", "Sign out"}},
 		{"limit of upcoming", ok(standup, noLink, review, tomorrow), at(10, 0), MenuOptions{Upcoming: 2}, []string{
 			"(Standup in 1 h)", "---", "11:00  Standup", "(12:00  Lunch)", "---",
@@ -461,92 +463,6 @@ func TestAgenda(t *testing.T) {
 	})
 }
 
-func TestReminders(t *testing.T) {
-	standup := meeting("1", "Standup", at(11, 0), 15*time.Minute)
-	standup.Location = "Room 4"
-	review := meeting("2", "Review", at(11, 10), time.Hour)
-	declined := meeting("3", "No", at(11, 0), time.Hour)
-	declined.Response = calsync.ResponseDeclined
-	cancelled := meeting("4", "Off", at(11, 0), time.Hour)
-	cancelled.Cancelled = true
-	early := meeting("5", "Early", at(9, 0), time.Hour)
-	apps := []calsync.Appointment{early, standup, declined, cancelled, review}
-	lead := 5 * time.Minute
-
-	r := NewReminders()
-	steps := []struct {
-		now  time.Time
-		want []string
-		next time.Time
-	}{
-		{at(10, 50), nil, at(10, 55)},
-		{at(10, 55), []string{"Standup in 5 min"}, at(11, 5)},
-		{at(10, 56), nil, at(11, 5)}, // once per occurrence
-		{at(11, 5), []string{"Review in 5 min"}, time.Time{}},
-		{at(11, 6), nil, time.Time{}},
-	}
-	for _, s := range steps {
-		got := r.Due(apps, s.now, lead, berlin)
-		var titles []string
-		for _, g := range got {
-			titles = append(titles, g.Title)
-		}
-		if strings.Join(titles, "|") != strings.Join(s.want, "|") {
-			t.Errorf("at %s: Due = %q, want %q", s.now.Format("15:04"), titles, s.want)
-		}
-		if n := r.Next(apps, s.now, lead); !n.Equal(s.next) {
-			t.Errorf("at %s: Next = %v, want %v", s.now.Format("15:04"), n, s.next)
-		}
-	}
-	if body := NewReminders().Due(apps, at(10, 55), lead, berlin)[0].Body; body != "11:00 – 11:15, Room 4" {
-		t.Errorf("body = %q", body)
-	}
-
-	t.Run("wake from sleep", func(t *testing.T) {
-		// Asleep from 8:00 to 11:12: Early has ended (no reminder), Standup is under way and
-		// Review has started; each gets exactly one, worded for what happened.
-		r := NewReminders()
-		got := r.Due(apps, at(11, 12), lead, berlin)
-		var titles []string
-		for _, g := range got {
-			titles = append(titles, g.Title)
-		}
-		want := []string{"Standup started at 11:00", "Review started at 11:10"}
-		if strings.Join(titles, "|") != strings.Join(want, "|") {
-			t.Errorf("after wake: %q, want %q", titles, want)
-		}
-		if again := r.Due(apps, at(11, 13), lead, berlin); len(again) != 0 {
-			t.Errorf("reminded twice: %v", again)
-		}
-	})
-	t.Run("off", func(t *testing.T) {
-		r := NewReminders()
-		if got := r.Due(apps, at(10, 58), 0, berlin); got != nil {
-			t.Errorf("reminders off, got %v", got)
-		}
-		if n := r.Next(apps, at(10, 58), 0); !n.IsZero() {
-			t.Errorf("Next with reminders off = %v", n)
-		}
-	})
-	t.Run("moved meeting is a new occurrence", func(t *testing.T) {
-		r := NewReminders()
-		r.Due(apps, at(10, 55), lead, berlin)
-		moved := standup
-		moved.Start, moved.End = at(11, 30).UTC(), at(11, 45).UTC()
-		if got := r.Due([]calsync.Appointment{moved}, at(11, 25), lead, berlin); len(got) != 1 {
-			t.Errorf("moved meeting got %d reminders, want 1", len(got))
-		}
-	})
-	t.Run("forgets ended meetings", func(t *testing.T) {
-		r := NewReminders()
-		r.Due(apps, at(10, 55), lead, berlin)
-		r.Due(apps, at(18, 0), lead, berlin)
-		if len(r.sent) != 0 {
-			t.Errorf("still remembers %d ended occurrences", len(r.sent))
-		}
-	})
-}
-
 func TestForm(t *testing.T) {
 	base := calsync.DefaultSettings()
 	tests := []struct {
@@ -558,6 +474,8 @@ func TestForm(t *testing.T) {
 		{"defaults round-trip", FormOf(base), base, nil},
 		{"changed", Form{DaysAhead: " 14 ", IntervalMinutes: "10", ReminderMinutes: "0", HideDeclined: true, HideAllDay: true},
 			calsync.Settings{WindowDays: 14, Interval: 10 * time.Minute, ReminderMinutes: 0, HideDeclined: true, HideAllDay: true}, nil},
+		{"reminder mode", Form{DaysAhead: "7", IntervalMinutes: "5", Reminders: calsync.RemindersFixed, ReminderMinutes: "3", RemindAllDay: true, StartWindow: true},
+			calsync.Settings{WindowDays: 7, Interval: 5 * time.Minute, Reminders: calsync.RemindersFixed, ReminderMinutes: 3, RemindAllDay: true, StartWindow: true}, nil},
 		{"empty", Form{DaysAhead: "", IntervalMinutes: "5", ReminderMinutes: "5"}, base, []string{"Days ahead is empty"}},
 		{"not a number", Form{DaysAhead: "7", IntervalMinutes: "five", ReminderMinutes: "5"}, base, []string{`Refresh every: "five" is not a whole number`}},
 		{"all out of range", Form{DaysAhead: "61", IntervalMinutes: "0", ReminderMinutes: "-1"}, base,
@@ -588,7 +506,7 @@ func TestForm(t *testing.T) {
 			}
 		})
 	}
-	if err := ValidateReminder("abc"); err == nil || !strings.Contains(err.Error(), "0 turns reminders off") {
+	if err := ValidateReminder("abc"); err == nil || !strings.Contains(err.Error(), "0 reminds at the start") {
 		t.Errorf("ValidateReminder(abc) = %v", err)
 	}
 	if err := ValidateDaysAhead("3"); err != nil {

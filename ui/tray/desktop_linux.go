@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/esiqveland/notify"
@@ -26,6 +27,12 @@ type Desktop struct {
 	notifier notify.Notifier
 	actions  bool
 	show     chan string // buffered(1): Show calls from a second caltray, or a clicked notification
+
+	nmu  sync.Mutex                  // guards the notifier's start: notifications come from several goroutines
+	mu   sync.Mutex                  // guards acts: the notifier's signal goroutine reads it
+	acts map[uint32]func(NoteAction) // notification ID -> where its actions go, until it closes
+
+	sleep *sleepWatch // logind's wake signals; nil without a system bus or logind
 }
 
 // The single-instance name's object and interface.
@@ -49,13 +56,28 @@ func OpenDesktop(log *slog.Logger) (*Desktop, error) {
 		conn.Close()
 		return nil, fmt.Errorf("session bus hello: %w", err)
 	}
-	return &Desktop{conn: conn, log: log, show: make(chan string, 1)}, nil
+	d := &Desktop{conn: conn, log: log, show: make(chan string, 1)}
+	if d.sleep, err = watchSleep(log); err != nil {
+		log.Info("no wake-from-sleep signal; reminders are checked every minute", "err", err)
+	}
+	return d, nil
+}
+
+// Wake delivers a value when the computer wakes from sleep; nil (never) without logind.
+func (d *Desktop) Wake() <-chan struct{} {
+	if d.sleep == nil {
+		return nil
+	}
+	return d.sleep.wake
 }
 
 // Close ends the connection (and with it the instance name).
 func (d *Desktop) Close() {
 	if d.notifier != nil {
 		d.notifier.Close()
+	}
+	if d.sleep != nil {
+		d.sleep.close()
 	}
 	d.conn.Close()
 }
@@ -190,28 +212,99 @@ func (d *Desktop) WatchTrayHost() (<-chan struct{}, error) {
 // default action where the server supports actions. The text is data in a D-Bus message,
 // never markup or a script; the caller has made it inert.
 func (d *Desktop) Notify(title, body string) {
-	if d.notifier == nil {
-		n, err := notify.New(d.conn, notify.WithOnAction(func(s *notify.ActionInvokedSignal) {
-			if s.ActionKey == "default" {
-				d.requestShow(ipc.ViewAgenda)
-			}
-		}))
-		if err != nil {
-			d.log.Warn("no desktop notifications", "err", err)
-			return
-		}
-		d.notifier = n
-		caps, err := n.GetCapabilities()
-		d.actions = err == nil && slices.Contains(caps, "actions")
+	if !d.openNotifier() {
+		return
 	}
-	note := notify.Notification{AppName: "caltray", Summary: title, Body: body, ExpireTimeout: notify.ExpireTimeoutSetByNotificationServer,
-		Hints: map[string]dbus.Variant{"desktop-entry": dbus.MakeVariant("caltray")}}
+	note := notification(title, body)
 	if d.actions {
-		note.Actions = []notify.Action{{Key: "default", Label: "Open agenda"}}
+		note.Actions = []notify.Action{{Key: string(NoteOpen), Label: NoteOpen.Label()}}
 	}
-	if _, err := d.notifier.SendNotification(note); err != nil {
-		d.log.Warn("notification not shown", "err", err)
+	d.send(note, func(a NoteAction) {
+		if a == NoteOpen {
+			d.requestShow(ipc.ViewAgenda)
+		}
+	})
+}
+
+// Remind shows a meeting's reminder with its buttons (Join, Snooze, Dismiss; a click on the
+// body opens the agenda) where the server lists the "actions" capability, and as a plain
+// notification elsewhere. act gets the action the user picks, on the notifier's goroutine.
+// A reminder stays until the user acts on it (where the server honours the timeout).
+func (d *Desktop) Remind(n Note, act func(NoteAction)) {
+	if !d.openNotifier() {
+		return
 	}
+	note := notification(n.Title, n.Body)
+	note.ExpireTimeout = notify.ExpireTimeoutNever
+	if d.actions {
+		for _, a := range n.Actions() {
+			note.Actions = append(note.Actions, notify.Action{Key: string(a), Label: a.Label()})
+		}
+	}
+	d.send(note, act)
+}
+
+// send shows note and, where the server has actions, routes its actions to act.
+func (d *Desktop) send(note notify.Notification, act func(NoteAction)) {
+	// Held across the call: an action on this notification must find its act.
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	id, err := d.notifier.SendNotification(note)
+	if err != nil {
+		d.log.Warn("notification not shown", "err", err) // never its text: the user's meeting
+		return
+	}
+	if d.actions {
+		d.acts[id] = act
+	}
+}
+
+// debugLog takes esiqveland/notify's log lines (its start and stop) into caltray's log at
+// debug level; by default the package prints them to stderr.
+type debugLog struct{ l *slog.Logger }
+
+func (d debugLog) Printf(format string, v ...any) { d.l.Debug(fmt.Sprintf(format, v...)) }
+
+func notification(title, body string) notify.Notification {
+	return notify.Notification{AppName: "caltray", Summary: title, Body: body, ExpireTimeout: notify.ExpireTimeoutSetByNotificationServer,
+		Hints: map[string]dbus.Variant{"desktop-entry": dbus.MakeVariant("caltray")}}
+}
+
+// openNotifier connects to the notification server on first use and asks what it can do.
+func (d *Desktop) openNotifier() bool {
+	d.nmu.Lock()
+	defer d.nmu.Unlock()
+	if d.notifier != nil {
+		return true
+	}
+	n, err := notify.New(d.conn, notify.WithOnAction(d.onAction), notify.WithOnClosed(d.onClosed),
+		notify.WithLogger(debugLog{d.log}))
+	if err != nil {
+		d.log.Warn("no desktop notifications", "err", err)
+		return false
+	}
+	d.notifier = n
+	d.acts = map[uint32]func(NoteAction){}
+	caps, err := n.GetCapabilities()
+	d.actions = err == nil && slices.Contains(caps, "actions")
+	return true
+}
+
+// onAction routes a clicked action to its notification's act. The signal is broadcast:
+// other applications' notifications carry IDs caltray never got, and are ignored.
+func (d *Desktop) onAction(s *notify.ActionInvokedSignal) {
+	d.mu.Lock()
+	act := d.acts[s.ID]
+	d.mu.Unlock()
+	if act != nil {
+		act(NoteAction(s.ActionKey))
+	}
+}
+
+func (d *Desktop) onClosed(s *notify.NotificationClosedSignal) {
+	d.mu.Lock()
+	delete(d.acts, s.ID)
+	d.mu.Unlock()
 }
 
 // HasDisplay reports whether there is a graphical session for the window process.

@@ -54,7 +54,12 @@ func (d *Desktop) Close() {
 	<-d.done
 }
 
-func (d *Desktop) Show() <-chan string   { return d.show }
+func (d *Desktop) Show() <-chan string { return d.show }
+
+// Wake is nil (never) here: WM_POWERBROADCAST on Windows and NSWorkspaceDidWakeNotification on
+// macOS are not wired yet; the tray's once-a-minute check notices a wake within a minute.
+func (d *Desktop) Wake() <-chan struct{} { return nil }
+
 func (d *Desktop) Claim(string) error    { return nil }
 func (d *Desktop) TrayHostPresent() bool { return true }
 
@@ -71,5 +76,11 @@ func (d *Desktop) Notify(title, body string) {
 		d.log.Warn("dropped a notification: too many waiting")
 	}
 }
+
+// Remind shows a reminder's text as a notification without buttons: a toast's buttons need an
+// AppUserModelID (a Start-menu shortcut) and an activation handler that caltray does not have
+// yet (docs/DESIGN.md), and macOS has no notification path here yet. Join and Snooze stay in
+// the tray menu and the agenda.
+func (d *Desktop) Remind(n Note, _ func(NoteAction)) { d.Notify(n.Title, n.Body) }
 
 func HasDisplay() bool { return true }

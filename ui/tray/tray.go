@@ -79,12 +79,18 @@ type Options struct {
 	Window           WindowStarter // starts the window process; required
 	// Notify shows a desktop notification; the text is made inert here first. nil: logged.
 	Notify func(title, body string)
+	// Remind shows a meeting's reminder with its actions and calls act (on any goroutine)
+	// with the one the user picks. nil: reminders go out through Notify, as text.
+	Remind func(n Note, act func(NoteAction))
 	// OpenURL opens an http(s) link in the browser; the tray has checked its scheme.
 	OpenURL func(string) error
 	// Autostart turns start at login on or off; nil: not offered (the setting is ignored).
 	Autostart func(on bool) error
 	// Show receives "show the agenda" requests from a second caltray (see Claim).
 	Show <-chan string
+	// Wake says the computer woke from sleep (Desktop.Wake); the tray checks its reminders at
+	// once instead of at its next timer, which did not count the sleep. nil: none.
+	Wake <-chan struct{}
 
 	// HelloTimeout is how long a new window process has to say hello before it is killed as
 	// hung; 0 means 10 s.
@@ -140,6 +146,7 @@ type Tray struct {
 	icon        assets.State
 	rendered    bool
 	reminders   *model.Reminders
+	starts      *model.Reminders // the meetings' starts, for the start window (see startWindows)
 	win         *window
 	accountBusy bool
 
@@ -200,7 +207,7 @@ func New(o Options) (*Tray, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &Tray{o: o, kick: make(chan struct{}, 1), post: make(chan func(), 64), ctx: ctx, cancel: cancel,
-		settings: o.Settings, icon: -1, reminders: model.NewReminders()}
+		settings: o.Settings, icon: -1, reminders: model.NewReminders(), starts: model.NewReminders()}
 	t.noHost.Store(o.Host == nil || o.NoTrayHost)
 	return t, nil
 }
@@ -284,6 +291,7 @@ func (t *Tray) run(ctx context.Context) {
 		case <-appeared:
 			appeared = nil // closed: once is all
 			t.hostAppeared()
+		case <-t.o.Wake:
 		case <-t.kick:
 		case <-timer.C():
 		}
@@ -304,11 +312,17 @@ func (t *Tray) render(now time.Time) (next time.Time) {
 	if !t.haveSnap {
 		icon = assets.SignedOut
 	}
-	lead := time.Duration(t.settings.ReminderMinutes) * time.Minute
-	for _, r := range t.reminders.Due(t.snap.Appointments, now, lead, t.o.Location) {
-		t.notify(r.Title, r.Body)
+	// Reminders are decided on the wall clock at every render: at least once a minute, and
+	// at once on a snapshot (the loop syncs right after a wake), so a suspended laptop never
+	// reminds late or in a burst (see model.Reminders).
+	policy := model.PolicyOf(t.settings)
+	for _, r := range t.reminders.Due(t.snap.Appointments, now, policy, t.o.Location) {
+		t.remind(r, now)
 	}
-	if r := t.reminders.Next(t.snap.Appointments, now, lead); !r.IsZero() && r.Before(next) {
+	if r := t.reminders.Next(t.snap.Appointments, now, policy, t.o.Location); !r.IsZero() && r.Before(next) {
+		next = r
+	}
+	if r := t.startWindows(now); !r.IsZero() && r.Before(next) {
 		next = r
 	}
 	if h := t.o.Host; h != nil && t.hostReady.Load() {
@@ -376,6 +390,11 @@ func (t *Tray) intent(in ipc.Intent) {
 		t.signOut()
 	case ipc.IntentPrefs:
 		t.show(ipc.ViewPrefs)
+	case ipc.IntentSnooze:
+		t.starts.Snooze(in.Key, t.o.Clock.Now().Add(StartSnoozeFor))
+		t.changed()
+	case ipc.IntentDismiss:
+		t.starts.Dismiss(in.Key)
 	case ipc.IntentSaveSettings:
 		if err := t.saveSettings(*in.Settings, in.StartAtLogin); err != nil {
 			t.o.Logger.Error("save the settings", "err", err)

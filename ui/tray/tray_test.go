@@ -3,6 +3,7 @@ package tray
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -285,7 +286,7 @@ func TestReminderNotifiesInertText(t *testing.T) {
 	h := newHarness(t, nil)
 	now := h.clock.Now()
 	h.loop.ch <- snapshot(now, calsync.Appointment{ID: "a", Subject: "Pay \u202egnp.exe", Start: now.Add(3 * time.Minute),
-		End: now.Add(30 * time.Minute)})
+		End: now.Add(30 * time.Minute), Reminder: calsync.RemindBefore(5)})
 	wait(t, "a reminder", func() bool { return len(h.notifications()) == 1 })
 	if n := h.notifications()[0]; strings.ContainsRune(n, '\u202e') || !strings.Contains(n, "Pay gnp.exe in 3 min") {
 		t.Errorf("reminder %q: want the subject with its bidi override removed", n)
@@ -642,6 +643,127 @@ func TestNoTrayHostUntilOneAppears(t *testing.T) {
 			defer mu.Unlock()
 			if len(noTray) != 1 || !noTray[0] {
 				t.Errorf("window starts told noTray = %v, want [true]", noTray)
+			}
+		})
+	}
+}
+
+// wallClock is a wall clock that jumps while the timers (which, like Go's, do not count a
+// suspend) stay where they were: Now is the fake clock plus the time slept.
+type wallClock struct {
+	*fakeclock.Clock
+	mu    sync.Mutex
+	slept time.Duration
+}
+
+func (w *wallClock) Now() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.Clock.Now().Add(w.slept)
+}
+
+func (w *wallClock) sleep(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.slept += d
+}
+
+// At a wake the tray checks its reminders at once, on the wall clock: the meeting whose
+// reminder fell during a 40-minute suspend is announced without waiting for a timer.
+func TestWakeChecksRemindersAtOnce(t *testing.T) {
+	wake := make(chan struct{}, 1)
+	var wall *wallClock
+	h := newHarness(t, func(o *Options) {
+		wall = &wallClock{Clock: o.Clock.(*fakeclock.Clock)}
+		o.Clock, o.Wake = wall, wake
+	})
+	now := h.clock.Now() // 09:00
+	h.loop.ch <- snapshot(now, calsync.Appointment{ID: "a", Subject: "Review", Start: now.Add(50 * time.Minute),
+		End: now.Add(time.Hour), Reminder: calsync.RemindBefore(15)}) // reminds at 09:35
+	wait(t, "the snapshot rendered", func() bool {
+		h.host.mu.Lock()
+		defer h.host.mu.Unlock()
+		return len(h.host.items) > 0 && h.host.items[0].Label == "Review in 50 min"
+	})
+	h.clock.WaitForTimers(1, nil) // the owner waits for its timer: idle
+	if len(h.notifications()) != 0 {
+		t.Fatalf("reminded early: %q", h.notifications())
+	}
+	wall.sleep(40 * time.Minute) // 09:40 on the wall; the timers paused
+	wake <- struct{}{}
+	wait(t, "the reminder at the wake", func() bool { return len(h.notifications()) == 1 })
+	if n := h.notifications()[0]; !strings.HasPrefix(n, "Review in 10 min|") {
+		t.Errorf("notification %q, want Review in 10 min", n)
+	}
+}
+
+// With "Show a window when a meeting starts", the start of a meeting opens the window process
+// on that meeting; its "Snooze 1 min" brings it back a minute later, its Dismiss does not.
+// Without the setting, no window opens.
+func TestStartWindow(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprint("setting ", on), func(t *testing.T) {
+			h := newHarness(t, func(o *Options) { o.Settings.StartWindow = on })
+			now := h.clock.Now() // 09:00
+			h.loop.ch <- snapshot(now, calsync.Appointment{ID: "a", Subject: "Standup\u202e", Start: now.Add(2 * time.Minute),
+				End: now.Add(20 * time.Minute), JoinURL: "https://teams.example/j"})
+			wait(t, "the snapshot rendered", func() bool {
+				h.host.mu.Lock()
+				defer h.host.mu.Unlock()
+				return len(h.host.items) > 0 && strings.HasPrefix(h.host.items[0].Label, "Standup in 2 min")
+			})
+			step := func(d time.Duration) { // once the owner waits for its timer
+				h.clock.WaitForTimers(1, nil)
+				h.clock.Advance(d)
+			}
+			step(2 * time.Minute) // 09:02: it starts
+			if !on {
+				barrier := make(chan struct{})
+				h.tray.Post(func() { close(barrier) })
+				<-barrier
+				if n := h.starts.Load(); n != 0 {
+					t.Fatalf("%d windows without the setting", n)
+				}
+				return
+			}
+			c := h.child()
+			c.hello(t, ipc.Version)
+			c.next(t) // hello
+			c.next(t) // snapshot
+			m := c.next(t)
+			if m.Type != ipc.TypeShow || m.View != ipc.ViewMeeting || m.Meeting == nil ||
+				m.Meeting.Title != "Standup is starting now" || m.Meeting.JoinURL != "https://teams.example/j" {
+				t.Fatalf("got %+v (meeting %+v), want the meeting's window", m, m.Meeting)
+			}
+			c.intent(t, ipc.Intent{Kind: ipc.IntentSnooze, Key: m.Meeting.Key})
+			wait(t, "the snooze taken", func() bool { d, _ := h.clock.NextDeadline(); return d.Equal(now.Add(3 * time.Minute)) })
+			step(time.Minute) // 09:03
+			m2 := c.next(t)
+			for m2.Type == ipc.TypeSnapshot {
+				m2 = c.next(t)
+			}
+			if m2.View != ipc.ViewMeeting || m2.Meeting.Title != "Started 1 min ago: Standup" {
+				t.Fatalf("after the snooze: %+v (meeting %+v)", m2, m2.Meeting)
+			}
+			c.intent(t, ipc.Intent{Kind: ipc.IntentDismiss, Key: m2.Meeting.Key})
+			c.intent(t, ipc.Intent{Kind: ipc.IntentRefresh}) // after the dismiss: a marker it was read
+			wait(t, "the intents read", func() bool { return h.loop.refreshes.Load() == 1 })
+			for range 3 {
+				step(time.Minute)
+			}
+			barrier := make(chan struct{})
+			h.tray.Post(func() { close(barrier) })
+			<-barrier
+			for {
+				select {
+				case m := <-c.msgs:
+					if m.Type == ipc.TypeShow {
+						t.Fatalf("after Dismiss: %+v", m)
+					}
+					continue
+				default:
+				}
+				break
 			}
 		})
 	}

@@ -41,13 +41,17 @@ type window struct {
 // show asks the window process for a view, starting one if none runs. A window that died
 // (crashed, was killed as hung, or its last window closed) is started again only here, that is
 // when the user asks again.
-func (t *Tray) show(view string) {
+func (t *Tray) show(view string) { t.showMessage(ipc.Message{Type: ipc.TypeShow, View: view}) }
+
+// showMessage sends a show message to the window process, starting it if it is not running.
+func (t *Tray) showMessage(m ipc.Message) {
+	view := m.View
 	if t.win != nil {
 		select {
 		case <-t.win.done:
 			t.win = nil
 		default:
-			t.win.push(ipc.Message{Type: ipc.TypeShow, View: view})
+			t.win.push(m)
 			return
 		}
 	}
@@ -64,7 +68,7 @@ func (t *Tray) show(view string) {
 	w := &window{child: child, conn: ipc.NewConn(child.In, child.Out), done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	t.win = w
 	w.snap = t.snapshotMessage()
-	w.queue = append(w.queue, ipc.Message{Type: ipc.TypeShow, View: view})
+	w.queue = append(w.queue, m)
 	t.startWindow(w)
 }
 
