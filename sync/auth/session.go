@@ -106,10 +106,18 @@ func (s *Session) reloadLocked() {
 	}
 }
 
-// mismatchLocked reports settings given now that differ from those the account signed in with.
+// mismatchLocked reports settings given now that differ from those the account signed in with,
+// and an administrator's move to a new app registration: an account whose client ID came from
+// the managed configuration, which now names another one, must sign in again under the new one.
+// (The record otherwise ranks above the file, so a client ID the user typed is kept.)
 func (s *Session) mismatchLocked(a *Account) error {
 	var what string
+	m := s.cfg.Managed
 	switch {
+	case s.set.clientID == "" && movedRegistration(a, m):
+		return signInNeeded(fmt.Sprintf("your administrator moved caltray to another app registration: the managed configuration %s "+
+			"now names client ID %s, and %s signed in under %s; run caltray signin (or choose Sign in… in the tray) to sign in under the new one",
+			m.Path, m.ClientID, a.Username, a.ManagedClientID))
 	case s.set.clientID != "" && !strings.EqualFold(s.set.clientID, a.ClientID):
 		what = fmt.Sprintf("client ID %s, but --client-id is %s", a.ClientID, s.set.clientID)
 	case s.cfg.Tenant != "" && !strings.EqualFold(s.set.tenant, a.Tenant):
@@ -120,6 +128,12 @@ func (s *Session) mismatchLocked(a *Account) error {
 		return nil
 	}
 	return signInNeeded(fmt.Sprintf("%s signed in with %s; run caltray signin to sign in with the new settings", a.Username, what))
+}
+
+// movedRegistration reports whether a signed in with the managed configuration's client ID and
+// m now names another.
+func movedRegistration(a *Account, m Managed) bool {
+	return a.ManagedClientID != "" && m.ClientID != "" && !strings.EqualFold(a.ManagedClientID, m.ClientID)
 }
 
 // A SignInError says caltray needs the user to sign in (again) and why. It matches
@@ -446,25 +460,51 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKey
 	return nil
 }
 
-// signInSettings are the settings a sign-in uses: cfg's, and the signed-in account's where cfg
-// gives none (the tray's "Sign in again" needs no flags).
+// signInSettings are the settings a sign-in uses: cfg's (flags, environment), then the
+// signed-in account's (the tray's "Sign in again" needs no flags), then the managed
+// configuration's — except when the administrator moved the account's registration
+// (movedRegistration): then the file's values come before the account's, which are the old
+// registration's.
 func (s *Session) signInSettings() (settings, error) {
 	s.mu.Lock()
 	a := s.account
 	s.mu.Unlock()
-	cfg := s.cfg
+	cfg, m := s.cfg, s.cfg.Managed
+	// A layer is one source's client ID, tenant and authority; managed says it is the file's.
+	type layer struct {
+		clientID, tenant, authority string
+		managed                     bool
+	}
+	var layers []layer
+	fromFile := layer{m.ClientID, m.Tenant, m.Authority, true}
 	if a != nil {
-		if cfg.ClientID == "" {
-			cfg.ClientID = a.ClientID
+		// A record signed in under the file's client ID keeps counting as the file's.
+		fromRecord := layer{a.ClientID, a.Tenant, a.AuthorityURL, a.ManagedClientID != ""}
+		if movedRegistration(a, m) {
+			layers = append(layers, fromFile, fromRecord)
+		} else {
+			layers = append(layers, fromRecord, fromFile)
+		}
+	} else {
+		layers = append(layers, fromFile)
+	}
+	managedID := cfg.ClientID == "" // the user gave none: the ID comes from a layer
+	for _, l := range layers {
+		if cfg.ClientID == "" && l.clientID != "" {
+			cfg.ClientID, managedID = l.clientID, managedID && l.managed
 		}
 		if cfg.Tenant == "" {
-			cfg.Tenant = a.Tenant
+			cfg.Tenant = l.tenant
 		}
 		if cfg.Authority == "" {
-			cfg.Authority = a.AuthorityURL
+			cfg.Authority = l.authority
 		}
 	}
-	return cfg.check(true)
+	set, err := cfg.check(true)
+	if err == nil && managedID {
+		set.managedClientID = set.clientID
+	}
+	return set, err
 }
 
 // forgetOthers removes other accounts' tokens from the cache: caltray keeps one account.
