@@ -43,6 +43,12 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	if !parseAuthFlags(fs, args, stderr) {
 		return exitUsage
 	}
+	managed, managedWarns, err := loadManaged(fs.Name(), stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return exitUsage
+	}
+	applyManaged(fs, managed, &authCfg, &graphURL)
 	if *healthAddr != "" {
 		if err := checkEndpointAddr(*healthAddr); err != nil {
 			fmt.Fprintf(stderr, "caltray: --health-addr: %v\n", err)
@@ -57,7 +63,10 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	token := os.Getenv(tokenEnv)
 	log, cacheDir, closeLog := openLog(stderr, *debug, token)
 	defer closeLog()
-	settings := loadSettings(log)
+	for _, w := range managedWarns {
+		log.Warn(w)
+	}
+	settings := loadSettings(log, managed.Settings)
 	settingsPath, err := calsync.SettingsPath()
 	if err != nil {
 		fmt.Fprintf(stderr, "caltray: %v\n", err)

@@ -114,7 +114,7 @@ func (s *Session) mismatchLocked(a *Account) error {
 	var what string
 	m := s.cfg.Managed
 	switch {
-	case s.set.clientID == "" && movedRegistration(a, m):
+	case s.set.clientID == "" && m.Moved(a):
 		return signInNeeded(fmt.Sprintf("your administrator moved caltray to another app registration: the managed configuration %s "+
 			"now names client ID %s, and %s signed in under %s; run caltray signin (or choose Sign in… in the tray) to sign in under the new one",
 			m.Path, m.ClientID, a.Username, a.ManagedClientID))
@@ -130,9 +130,9 @@ func (s *Session) mismatchLocked(a *Account) error {
 	return signInNeeded(fmt.Sprintf("%s signed in with %s; run caltray signin to sign in with the new settings", a.Username, what))
 }
 
-// movedRegistration reports whether a signed in with the managed configuration's client ID and
-// m now names another.
-func movedRegistration(a *Account, m Managed) bool {
+// Moved reports whether a signed in with the managed configuration's client ID and m now names
+// another: the administrator moved caltray to a new app registration, and a must sign in again.
+func (m Managed) Moved(a *Account) bool {
 	return a.ManagedClientID != "" && m.ClientID != "" && !strings.EqualFold(a.ManagedClientID, m.ClientID)
 }
 
@@ -463,7 +463,7 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKey
 // signInSettings are the settings a sign-in uses: cfg's (flags, environment), then the
 // signed-in account's (the tray's "Sign in again" needs no flags), then the managed
 // configuration's — except when the administrator moved the account's registration
-// (movedRegistration): then the file's values come before the account's, which are the old
+// (Managed.Moved): then the file's values come before the account's, which are the old
 // registration's.
 func (s *Session) signInSettings() (settings, error) {
 	s.mu.Lock()
@@ -480,7 +480,7 @@ func (s *Session) signInSettings() (settings, error) {
 	if a != nil {
 		// A record signed in under the file's client ID keeps counting as the file's.
 		fromRecord := layer{a.ClientID, a.Tenant, a.AuthorityURL, a.ManagedClientID != ""}
-		if movedRegistration(a, m) {
+		if m.Moved(a) {
 			layers = append(layers, fromFile, fromRecord)
 		} else {
 			layers = append(layers, fromRecord, fromFile)
