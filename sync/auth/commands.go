@@ -42,7 +42,7 @@ func SignIn(ctx context.Context, cfg Config, out io.Writer, deviceCode bool) err
 	if err != nil {
 		return err
 	}
-	return s.signIn(ctx, out, deviceCode, true)
+	return s.signIn(ctx, out, SignInOptions{DeviceCode: deviceCode}, true)
 }
 
 // SignOut is `caltray signout`: it removes every token and the account record, and says once

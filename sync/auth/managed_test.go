@@ -164,7 +164,7 @@ func TestManagedRegistration(t *testing.T) {
 		t.Errorf("a typed client ID under a file naming another: %v; want signed in (the record ranks above the file)", err)
 	}
 	// And "Sign in again" keeps the user's client ID.
-	set, err := s.signInSettings()
+	set, err := s.signInSettings("", "")
 	if err != nil || set.clientID != typed || set.managedClientID != "" {
 		t.Errorf("sign-in settings %+v, %v; want the typed client ID", set, err)
 	}
