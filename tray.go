@@ -133,9 +133,18 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 		opts.Auth, opts.AuthState = p, sess.State
-		// The tray signs in with the browser; the loop's next sync picks the account up.
-		uiOpts.SignIn = func(ctx context.Context) error { return sess.SignIn(ctx, io.Discard, false) }
+		// The sign-in window asks; the tray signs in (it holds the token) and the loop's next
+		// sync, which the tray asks for at once, picks the account up.
+		uiOpts.SignIn = func(ctx context.Context, req tray.SignInRequest) error {
+			return sess.SignInWith(ctx, auth.SignInOptions{DeviceCode: req.DeviceCode,
+				ClientID: req.ClientID, Tenant: req.Tenant, Progress: req.Progress})
+		}
 		uiOpts.SignOut = func() error { return sess.SignOut(context.Background()) }
+		uiOpts.NeedsClientID = sess.NeedsClientID
+		// A first start (nobody has signed in) opens the sign-in window: without it the only
+		// way in would be a command line.
+		state, _ := sess.State()
+		uiOpts.SignInFirst = state == calsync.AuthSignedOut
 	}
 
 	loop, closeLoop, err := newLoop(opts)

@@ -20,6 +20,7 @@ import (
 
 	"caltray/runner"
 	calsync "caltray/sync"
+	"caltray/ui/ipc"
 	"caltray/ui/model"
 )
 
@@ -64,6 +65,11 @@ type Options struct {
 	// SaveSettings, when set, replaces writing the settings file and setting up start at
 	// login: the window process hands both to the tray process, which owns the file.
 	SaveSettings func(s calsync.Settings, startAtLogin bool) error
+	// StartSignIn and CancelSignIn drive the sign-in window: the window process asks the
+	// tray, which runs the sign-in and sends its state back (controller.setSignIn). Both nil:
+	// no sign-in window.
+	StartSignIn  func(deviceCode bool, clientID, tenant string) error
+	CancelSignIn func() error
 	Logger       *slog.Logger   // nil: slog.Default()
 	Clock        runner.Clock   // nil: the wall clock
 	Location     *time.Location // nil: time.Local
@@ -75,6 +81,9 @@ func (o *Options) check() error {
 	}
 	if (o.SignIn == nil) != (o.SignOut == nil) {
 		return errors.New("ui: set both Options.SignIn and Options.SignOut, or neither")
+	}
+	if (o.StartSignIn == nil) != (o.CancelSignIn == nil) {
+		return errors.New("ui: set both Options.StartSignIn and Options.CancelSignIn, or neither")
 	}
 	if err := o.Settings.Validate(); err != nil {
 		return fmt.Errorf("ui: %w", err)
@@ -145,14 +154,16 @@ type controller struct {
 	noTray      bool
 	agenda      *agendaWindow
 	prefs       fyne.Window
-	accountBusy bool // a sign-in or sign-out is running
+	signin      *signInWindow
+	signinState ipc.SignInState // the tray's latest
+	accountBusy bool            // a sign-in or sign-out is running
 	agendaShown bool // the agenda window is open (not hidden)
 }
 
 // maybeQuit ends the window process once its last window has closed. Called on the Fyne
 // goroutine.
 func (c *controller) maybeQuit() {
-	if c.o.Child && !c.agendaShown && c.prefs == nil {
+	if c.o.Child && !c.agendaShown && c.prefs == nil && c.signin == nil {
 		c.quit()
 	}
 }

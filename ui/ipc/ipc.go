@@ -43,32 +43,54 @@ const (
 	TypeShow     = "show"     // tray → window: View
 	TypeIntent   = "intent"   // window → tray: Intent
 	TypeLog      = "log"      // window → tray: Text, a line for the tray's log
+	TypeSignIn   = "signin"   // tray → window: SignIn, the state of the sign-in window
 )
 
 // The views the tray can ask the window to show.
 const (
 	ViewAgenda = "agenda"
 	ViewPrefs  = "prefs"
+	ViewSignIn = "signin"
 )
 
 // The intents the window sends.
 const (
 	IntentRefresh      = "refresh"       // sync now
 	IntentSaveSettings = "save-settings" // Settings (and StartAtLogin): save, apply, set up autostart
-	IntentSignIn       = "sign-in"
+	IntentSignIn       = "sign-in" // open the sign-in window
 	IntentSignOut      = "sign-out"
 	IntentOpenURL      = "open-url" // URL: a join link or the event in Outlook on the web
 	IntentPrefs        = "prefs"    // open the preferences (the window asks itself, via the tray)
+	// IntentSignInStart starts a sign-in from the sign-in window: DeviceCode, and the
+	// ClientID and Tenant the person typed when SignInState.NeedClientID asked for them.
+	IntentSignInStart  = "sign-in-start"
+	IntentSignInCancel = "sign-in-cancel" // cancel the sign-in under way
 )
 
 // A Message is one line.
 type Message struct {
-	Type     string    `json:"type"`
-	Version  int       `json:"version,omitempty"`
-	Snapshot *Snapshot `json:"snapshot,omitempty"`
-	View     string    `json:"view,omitempty"`
-	Intent   *Intent   `json:"intent,omitempty"`
-	Text     string    `json:"text,omitempty"`
+	Type     string       `json:"type"`
+	Version  int          `json:"version,omitempty"`
+	Snapshot *Snapshot    `json:"snapshot,omitempty"`
+	View     string       `json:"view,omitempty"`
+	Intent   *Intent      `json:"intent,omitempty"`
+	Text     string       `json:"text,omitempty"`
+	SignIn   *SignInState `json:"sign_in,omitempty"`
+}
+
+// SignInState is what the sign-in window shows: the tray runs the sign-in (it owns the
+// token) and sends its state whenever it changes. The texts in Progress and Failure are the
+// identity platform's, made inert by package auth.
+type SignInState struct {
+	// NeedClientID: no configuration gives a client ID, so the window asks for it and the
+	// tenant.
+	NeedClientID bool `json:"need_client_id,omitempty"`
+	// Running: a sign-in is under way; Progress is its latest step, if any.
+	Running  bool                    `json:"running,omitempty"`
+	Progress *calsync.SignInProgress `json:"progress,omitempty"`
+	// Failure is why the last sign-in failed; Done says it succeeded (the window closes).
+	Failure *calsync.SignInFailure `json:"failure,omitempty"`
+	Done    bool                   `json:"done,omitempty"`
 }
 
 // An Intent is something the user asked for in the window, for the tray to do.
@@ -77,6 +99,10 @@ type Intent struct {
 	URL          string            `json:"url,omitempty"`
 	Settings     *calsync.Settings `json:"settings,omitempty"`
 	StartAtLogin bool              `json:"start_at_login,omitempty"`
+	// DeviceCode, ClientID and Tenant go with IntentSignInStart.
+	DeviceCode bool   `json:"device_code,omitempty"`
+	ClientID   string `json:"client_id,omitempty"`
+	Tenant     string `json:"tenant,omitempty"`
 }
 
 // Errors Receive returns for a line it dropped; the stream goes on after them.
@@ -202,7 +228,7 @@ func (m Message) check() error {
 			return errors.New("snapshot without a snapshot")
 		}
 	case TypeShow:
-		if m.View != ViewAgenda && m.View != ViewPrefs {
+		if m.View != ViewAgenda && m.View != ViewPrefs && m.View != ViewSignIn {
 			return fmt.Errorf("show of an unknown view %q", m.View)
 		}
 	case TypeIntent:
@@ -210,7 +236,7 @@ func (m Message) check() error {
 			return errors.New("intent without an intent")
 		}
 		switch m.Intent.Kind {
-		case IntentRefresh, IntentSignIn, IntentSignOut, IntentPrefs:
+		case IntentRefresh, IntentSignIn, IntentSignOut, IntentPrefs, IntentSignInStart, IntentSignInCancel:
 		case IntentOpenURL:
 			if m.Intent.URL == "" {
 				return errors.New("open-url without a URL")
@@ -221,6 +247,10 @@ func (m Message) check() error {
 			}
 		default:
 			return fmt.Errorf("unknown intent %q", m.Intent.Kind)
+		}
+	case TypeSignIn:
+		if m.SignIn == nil {
+			return errors.New("signin without a state")
 		}
 	case TypeLog:
 	default:

@@ -41,12 +41,18 @@ type window struct {
 // show asks the window process for a view, starting one if none runs. A window that died
 // (crashed, was killed as hung, or its last window closed) is started again only here, that is
 // when the user asks again.
-func (t *Tray) show(view string) {
+//
+// The messages in before are sent ahead of the show (the sign-in window's state, so the window
+// opens with it).
+func (t *Tray) show(view string, before ...ipc.Message) {
 	if t.win != nil {
 		select {
 		case <-t.win.done:
 			t.win = nil
 		default:
+			for _, m := range before {
+				t.win.push(m)
+			}
 			t.win.push(ipc.Message{Type: ipc.TypeShow, View: view})
 			return
 		}
@@ -64,6 +70,7 @@ func (t *Tray) show(view string) {
 	w := &window{child: child, conn: ipc.NewConn(child.In, child.Out), done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	t.win = w
 	w.snap = t.snapshotMessage()
+	w.queue = append(w.queue, before...)
 	w.queue = append(w.queue, ipc.Message{Type: ipc.TypeShow, View: view})
 	t.startWindow(w)
 }
