@@ -157,7 +157,7 @@ type controller struct {
 	signin      *signInWindow
 	signinState ipc.SignInState // the tray's latest
 	accountBusy bool            // a sign-in or sign-out is running
-	agendaShown bool // the agenda window is open (not hidden)
+	agendaShown bool            // the agenda window is open (not hidden)
 }
 
 // maybeQuit ends the window process once its last window has closed. Called on the Fyne

@@ -289,7 +289,9 @@ func TestSignInWindowBrowser(t *testing.T) {
 	w.tap(func(s *signInWindow) fyne.Tappable { return s.browser })
 	u := <-w.browser
 	eventually(t, "waiting for the browser", func() bool {
-		return read(func() bool { return strings.HasPrefix(s.waitText.Text, "Waiting for the browser…") && s.cancel.Visible() && !s.choose.Visible() })
+		return read(func() bool {
+			return strings.HasPrefix(s.waitText.Text, "Waiting for the browser…") && s.cancel.Visible() && !s.choose.Visible()
+		})
 	})
 	w.playBrowser(t, u)
 	eventually(t, "the window to close", w.closed)
@@ -312,7 +314,9 @@ func TestSignInWindowCancel(t *testing.T) {
 			<-w.browser // opened, never finished
 		}
 		eventually(t, "the sign-in to run", func() bool {
-			return read(func() bool { return s.cancel.Visible() && (s.codeBox.Visible() || strings.HasPrefix(s.waitText.Text, "Waiting")) })
+			return read(func() bool {
+				return s.cancel.Visible() && (s.codeBox.Visible() || strings.HasPrefix(s.waitText.Text, "Waiting"))
+			})
 		})
 		w.tap(func(s *signInWindow) fyne.Tappable { return s.cancel })
 		eventually(t, "the cancelled state", func() bool {

@@ -57,7 +57,7 @@ const (
 const (
 	IntentRefresh      = "refresh"       // sync now
 	IntentSaveSettings = "save-settings" // Settings (and StartAtLogin): save, apply, set up autostart
-	IntentSignIn       = "sign-in" // open the sign-in window
+	IntentSignIn       = "sign-in"       // open the sign-in window
 	IntentSignOut      = "sign-out"
 	IntentOpenURL      = "open-url" // URL: a join link or the event in Outlook on the web
 	IntentPrefs        = "prefs"    // open the preferences (the window asks itself, via the tray)

@@ -117,4 +117,3 @@ func TestSignInWindowFlow(t *testing.T) {
 		t.Error("no sync after the sign-in")
 	}
 }
-
