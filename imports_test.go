@@ -347,6 +347,7 @@ func TestImportRuleChecker(t *testing.T) {
 		"caltray/sync/graph":     pkg("caltray/sync/graph", "caltray/sync", "github.com/microsoftgraph/msgraph-sdk-go/models"),
 		"caltray/sync/fakegraph": pkg("caltray/sync/fakegraph", "net/http"),
 		"caltray/sync/inert":     pkg("caltray/sync/inert", "strings", "golang.org/x/text"),
+		"caltray/sync/preset":    pkg("caltray/sync/preset", "caltray/sync", "strings"),
 		"caltray/runner":         pkg("caltray/runner", "github.com/sony/gobreaker/v2", "time"),
 		"caltray/ui":             pkg("caltray/ui", "caltray/sync/agenda", "fyne.io/fyne/v2"),
 		"caltray/ui/model":       pkg("caltray/ui/model", "caltray/sync"),
