@@ -66,6 +66,9 @@ func (c *controller) showSignIn() {
 	})
 	c.signin = s
 	s.update(c.signinState)
+	// Sized after update has hidden what this state does not show: measured with everything
+	// visible, the window would open hundreds of pixels too tall.
+	s.win.Resize(fyne.NewSize(520, 1))
 	s.win.Show()
 	if s.settings.Visible() {
 		s.win.Canvas().Focus(s.clientID)
@@ -90,7 +93,8 @@ func (c *controller) setSignIn(st ipc.SignInState) {
 func (c *controller) newSignInWindow() *signInWindow {
 	s := &signInWindow{win: c.app.NewWindow(SignInTitle)}
 	intro := widget.NewLabel("Sign in with your work or school account to see your meetings.")
-	intro.Wrapping = fyne.TextWrapWord
+	// One short line: a wrapped label measured before the window has its width would make it
+	// hundreds of pixels tall.
 
 	s.clientID = widget.NewEntry()
 	s.clientID.SetPlaceHolder("00000000-0000-0000-0000-000000000000")
@@ -156,7 +160,6 @@ func (c *controller) newSignInWindow() *signInWindow {
 	s.failure = container.NewVBox(s.what, s.fix, s.consentBox, s.detail)
 
 	s.win.SetContent(container.NewPadded(container.NewVBox(intro, s.settings, s.choose, s.waiting, s.failure)))
-	s.win.Resize(fyne.NewSize(520, 0))
 	return s
 }
 
