@@ -117,9 +117,11 @@ func newLoop(o loopOptions) (loop *calsync.Loop, close func(), err error) {
 				}
 			}()
 		}
-		baseURL, transport, auth = fake.URL(), fake.Client().Transport, nil
-		if auth, err = graph.StaticToken(fake.Token(), baseURL); err != nil {
-			return nil, nil, fail(errSyncFailed, err)
+		baseURL, transport = fake.URL(), fake.Client().Transport
+		if auth == nil { // the tray's demo brings its simulated account; `agenda --demo` has none
+			if auth, err = graph.StaticToken(fake.Token(), baseURL); err != nil {
+				return nil, nil, fail(errSyncFailed, err)
+			}
 		}
 		if cacheDir != "" {
 			cacheDir = filepath.Join(cacheDir, "demo")

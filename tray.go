@@ -113,13 +113,19 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case *demo:
-		fake, err := fakegraph.New(fakegraph.Options{})
+		id := newDemoIdentity()
+		fake, err := fakegraph.New(fakegraph.Options{Authorize: id.Authorize})
 		if err != nil {
 			fmt.Fprintf(stderr, "caltray: start the simulated Graph: %v\n", err)
 			return exitSync
 		}
 		defer fake.Close()
 		opts.Fake = fake
+		closeAccount, code := demoSignIn(id, fake, &opts, &uiOpts, log, stderr)
+		if code != exitOK {
+			return code
+		}
+		defer closeAccount()
 		uiOpts.Outage = func(on bool) error {
 			if on {
 				return fake.SetOutage(fakegraph.Fault{Kind: fakegraph.Unavailable})

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
+
 	"caltray/sync/fakegraph"
 )
 
@@ -81,45 +83,18 @@ func TestSignInWindowFirstRun(t *testing.T) {
 		}
 	})
 
-	var wid string
-	waitFor(t, a, 30*time.Second, "the sign-in window", func() bool {
-		out, err := exec.Command("xdotool", "search", "--name", "Sign in.*caltray").Output()
-		wid = strings.TrimSpace(string(out))
-		return err == nil && wid != "" && !strings.Contains(wid, "\n")
-	})
-	waitFor(t, a, 20*time.Second, "the painted sign-in window", func() bool { return colours(t, wid) >= 8 })
+	wid := signInWindow(t, a)
 	if got := fake.Requests(); len(got) != 0 {
 		t.Errorf("requests before anyone signed in: %d", len(got))
 	}
-	// A click on "Sign in with the browser", the first button under the one-line greeting at
-	// the window's left edge. Its height depends on the fonts: click down the left edge, below
-	// the greeting, until the browser is asked (the label above it takes no clicks; the other
-	// button is to its right).
-	// Without a tray host the agenda window opens too, on top at the same place (Xvfb has no
-	// window manager): the sign-in window is raised before each click.
-	x, y, _, h := geometry(t, wid)
-	clicked := false
-	for dy := 30; dy < min(h, 160) && !clicked; dy += 6 {
-		exec.Command("xdotool", "windowraise", wid).Run() // each time: the agenda may open later
-		exec.Command("xdotool", "mousemove", "--sync", strconv.Itoa(x+24), strconv.Itoa(y+dy), "click", "1").Run()
-		deadline := time.Now().Add(700 * time.Millisecond)
-		for time.Now().Before(deadline) && !clicked {
-			b, _ := os.ReadFile(opened)
-			clicked = len(b) > 0
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	if !clicked {
-		exec.Command("import", "-window", "root", "/tmp/e2e-signin.png").Run()
-		t.Fatal("no click on the sign-in window opened the browser")
-	}
+	clickBrowserButton(t, wid, func() bool {
+		b, _ := os.ReadFile(opened)
+		return len(b) > 0
+	})
 	b, _ := os.ReadFile(opened)
 	playBrowser(t, fake, strings.TrimSpace(strings.Split(string(b), "\n")[0]))
 
-	waitFor(t, a, 20*time.Second, "the sign-in window to close", func() bool {
-		out, _ := exec.Command("xdotool", "search", "--name", "Sign in.*caltray").Output()
-		return strings.TrimSpace(string(out)) == ""
-	})
+	waitFor(t, a, 20*time.Second, "the sign-in window to close", signInWindowGone)
 	waitFor(t, a, 20*time.Second, "a sync with the new account's token", func() bool {
 		for _, r := range fake.Requests() {
 			if r.Authorized && strings.Contains(r.Path, "calendarView") {
@@ -167,4 +142,89 @@ func playBrowser(t *testing.T, fake *fakegraph.Server, authorizeURL string) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("the redirect to caltray: %s", resp.Status)
 	}
+}
+
+// clickBrowserButton clicks "Sign in with the browser" in the sign-in window wid, the first
+// button under the one-line greeting at the window's left edge, until started says the sign-in
+// started. Its height depends on the fonts: the clicks go down the left edge, below the greeting
+// (the label takes no clicks; the other button is to the right). Without a tray host the agenda
+// window opens too, on top at the same place (Xvfb has no window manager): the sign-in window is
+// raised before each click.
+func clickBrowserButton(t *testing.T, wid string, started func() bool) {
+	t.Helper()
+	x, y, _, h := geometry(t, wid)
+	for dy := 30; dy < min(h, 160); dy += 6 {
+		exec.Command("xdotool", "windowraise", wid).Run()
+		exec.Command("xdotool", "mousemove", "--sync", strconv.Itoa(x+24), strconv.Itoa(y+dy), "click", "1").Run()
+		deadline := time.Now().Add(700 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			if started() {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	exec.Command("import", "-window", "root", filepath.Join(os.TempDir(), "caltray-e2e-signin.png")).Run()
+	t.Fatalf("no click on the sign-in window started the sign-in (screenshot: %s)", filepath.Join(os.TempDir(), "caltray-e2e-signin.png"))
+}
+
+// signInWindow waits for the one sign-in window and returns its X id.
+func signInWindow(t *testing.T, a *app) string {
+	t.Helper()
+	var wid string
+	waitFor(t, a, 30*time.Second, "the sign-in window", func() bool {
+		out, err := exec.Command("xdotool", "search", "--name", "Sign in.*caltray").Output()
+		wid = strings.TrimSpace(string(out))
+		return err == nil && wid != "" && !strings.Contains(wid, "\n")
+	})
+	waitFor(t, a, 20*time.Second, "the painted sign-in window", func() bool { return colours(t, wid) >= 8 })
+	return wid
+}
+
+// signInWindowGone reports whether no sign-in window is left.
+func signInWindowGone() bool {
+	out, _ := exec.Command("xdotool", "search", "--name", "Sign in.*caltray").Output()
+	return strings.TrimSpace(string(out)) == ""
+}
+
+// TestDemoSignOutAndIn: `caltray --demo` has an account on the simulated identity platform,
+// signed in at start. "Sign out" (clicked over dbusmenu) turns the menu to "Sign in…"; that
+// opens the sign-in window, whose browser sign-in the demo's simulated person finishes; the
+// window closes and the demo syncs again with the new token.
+func TestDemoSignOutAndIn(t *testing.T) {
+	requireDesktop(t)
+	addr := privateBus(t)
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatalf("connect to the private bus: %v", err)
+	}
+	defer conn.Close()
+	w := serveWatcher(t, conn)
+	a := startDemo(t, "DBUS_SESSION_BUS_ADDRESS="+addr)
+	waitFor(t, a, 30*time.Second, "StatusNotifierItem registration", func() bool { return w.item() != "" })
+	dest, path, _ := strings.Cut(w.item(), "/")
+	tr := tray{conn: conn, dest: dest, item: dbus.ObjectPath("/" + path)}
+	v, err := conn.Object(dest, tr.item).GetProperty("org.kde.StatusNotifierItem.Menu")
+	if err != nil {
+		t.Fatalf("the item has no Menu: %v", err)
+	}
+	tr.menu, _ = v.Value().(dbus.ObjectPath)
+	item := func(label string) (menuItem, bool) {
+		items := tr.layout(t)
+		if len(items) == 0 || items[len(items)-1].label != "Quit" {
+			return menuItem{}, false // mid-rebuild
+		}
+		h, ok := find(items, healthLine)
+		it, found := find(items, regexp.MustCompile("^"+regexp.QuoteMeta(label)+"$"))
+		return it, found && (label != "Sign out" || ok && strings.HasPrefix(h.label, "Synced"))
+	}
+	var it menuItem
+	waitFor(t, a, 30*time.Second, `"Sign out" with a synced agenda`, func() (ok bool) { it, ok = item("Sign out"); return ok })
+	tr.click(t, it.id)
+	waitFor(t, a, 30*time.Second, `"Sign in…" after the sign-out`, func() (ok bool) { it, ok = item("Sign in…"); return ok })
+	tr.click(t, it.id)
+	wid := signInWindow(t, a)
+	clickBrowserButton(t, wid, signInWindowGone) // the simulated person finishes at once
+	waitFor(t, a, 30*time.Second, `"Sign out" with a synced agenda again`, func() (ok bool) { _, ok = item("Sign out"); return ok })
+	a.stop(t)
 }
