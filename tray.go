@@ -18,6 +18,7 @@ import (
 	"caltray/sync/origin"
 	"caltray/ui"
 	"caltray/ui/autostart"
+	"caltray/ui/ipc"
 	"caltray/ui/tray"
 )
 
@@ -151,6 +152,13 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 		// way in would be a command line.
 		state, _ := sess.State()
 		uiOpts.SignInFirst = state == calsync.AuthSignedOut
+		uiOpts.SettingSources = func() []ipc.SettingSource {
+			var out []ipc.SettingSource
+			for _, s := range settingSources(fs, graphURL, sess.Account(), managed) {
+				out = append(out, ipc.SettingSource{Name: s.name, Value: s.value, From: s.from})
+			}
+			return out
+		}
 	}
 
 	loop, closeLoop, err := newLoop(opts)

@@ -155,9 +155,10 @@ type controller struct {
 	agenda      *agendaWindow
 	prefs       fyne.Window
 	signin      *signInWindow
-	signinState ipc.SignInState // the tray's latest
-	accountBusy bool            // a sign-in or sign-out is running
-	agendaShown bool            // the agenda window is open (not hidden)
+	signinState ipc.SignInState     // the tray's latest
+	sources     []ipc.SettingSource // where the sign-in settings come from, for Preferences
+	accountBusy bool                // a sign-in or sign-out is running
+	agendaShown bool                // the agenda window is open (not hidden)
 }
 
 // maybeQuit ends the window process once its last window has closed. Called on the Fyne

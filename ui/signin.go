@@ -252,3 +252,21 @@ func (s *signInWindow) update(st ipc.SignInState) {
 	s.failure.Show()
 	s.win.Content().Refresh()
 }
+
+// sourcesView is the Preferences window's "Sign-in settings": each setting, its value and where
+// it comes from (a flag, the environment, the account record, the managed configuration, the
+// default), as `caltray whoami` says it. An empty container when the tray sent none.
+func (c *controller) sourcesView() fyne.CanvasObject {
+	if len(c.sources) == 0 {
+		return container.NewVBox()
+	}
+	items := make([]*widget.FormItem, 0, len(c.sources))
+	for _, s := range c.sources {
+		l := widget.NewLabel(s.Value + "\n" + s.From)
+		l.Wrapping = fyne.TextWrapBreak
+		l.Selectable = true
+		items = append(items, widget.NewFormItem(s.Name, l))
+	}
+	title := widget.NewLabelWithStyle("Sign-in settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	return container.NewVBox(widget.NewSeparator(), title, widget.NewForm(items...))
+}

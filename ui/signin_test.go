@@ -14,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	calsync "caltray/sync"
 	"caltray/sync/auth"
@@ -388,5 +389,39 @@ func TestSignInWindowErrors(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestPrefsShowSources: the Preferences window lists each sign-in setting with where it comes
+// from, as the tray sent it; with none sent it shows no such section.
+func TestPrefsShowSources(t *testing.T) {
+	h := newHarness(t, at(10, 0), nil)
+	empty := read(func() fyne.CanvasObject { return h.c.sourcesView() }).(*fyne.Container)
+	if len(empty.Objects) != 0 {
+		t.Errorf("a sources section without sources: %d objects", len(empty.Objects))
+	}
+	h.c.sources = []ipc.SettingSource{
+		{Name: "client ID", Value: testClientID, From: "the managed configuration /etc/xdg/caltray/caltray.json"},
+		{Name: "tenant", Value: "organizations", From: "the default"},
+	}
+	view := read(func() fyne.CanvasObject { return h.c.sourcesView() }).(*fyne.Container)
+	var form *widget.Form
+	for _, o := range view.Objects {
+		if f, ok := o.(*widget.Form); ok {
+			form = f
+		}
+	}
+	if form == nil || len(form.Items) != 2 {
+		t.Fatalf("no form of two settings in %v", view.Objects)
+	}
+	for i, want := range h.c.sources {
+		l, _ := form.Items[i].Widget.(*widget.Label)
+		if form.Items[i].Text != want.Name || l == nil || !strings.Contains(l.Text, want.Value) || !strings.Contains(l.Text, want.From) {
+			t.Errorf("item %d: %q %v; want %+v", i, form.Items[i].Text, l, want)
+		}
+	}
+	locked(h.c.showPrefs)
+	if read(func() bool { return h.c.prefs == nil }) {
+		t.Fatal("no preferences window")
 	}
 }

@@ -101,6 +101,7 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 	c.noTray = first.NoTray
 	c.snap, c.haveSnap = first.Loop(), first.HaveSnapshot
 	c.signinState = firstSignIn
+	c.sources = first.Sources
 	quit := func() {
 		c.closed.Store(true)
 		fyne.Do(a.Driver().Quit)
@@ -143,6 +144,8 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 				switch m.Type {
 				case ipc.TypeSnapshot:
 					rl.publish(m.Snapshot.Loop())
+					src := m.Snapshot.Sources
+					c.ui(func() { c.sources = src })
 				case ipc.TypeShow:
 					v := m.View
 					c.ui(func() { c.showView(v) })

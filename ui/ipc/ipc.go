@@ -313,6 +313,17 @@ type Snapshot struct {
 	NoAccount    bool                  `json:"no_account,omitempty"` // no sign-in to manage (the demo)
 	NoTray       bool                  `json:"no_tray,omitempty"`    // no tray host: the window stands in for it
 	HaveSnapshot bool                  `json:"have_snapshot"`        // false before the loop's first snapshot
+	// Sources says where each sign-in setting comes from, for the Preferences window (as
+	// `caltray whoami` says it); empty without an account to manage.
+	Sources []SettingSource `json:"sources,omitempty"`
+}
+
+// A SettingSource is one sign-in setting, its value and where it comes from ("the flag
+// --tenant", "the managed configuration /etc/xdg/caltray/caltray.json", "the default", …).
+type SettingSource struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	From  string `json:"from"`
 }
 
 // A Sync is one finished sync of the plot.

@@ -3,6 +3,7 @@ package tray
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	calsync "caltray/sync"
@@ -115,5 +116,31 @@ func TestSignInWindowFlow(t *testing.T) {
 	}
 	if h.loop.refreshes.Load() <= before {
 		t.Error("no sync after the sign-in")
+	}
+}
+
+// TestSnapshotCarriesSources: the Preferences window hears where each sign-in setting comes
+// from, asked afresh for each snapshot (a sign-in changes it).
+func TestSnapshotCarriesSources(t *testing.T) {
+	var calls atomic.Int32
+	h := newHarness(t, func(o *Options) {
+		o.SignIn = func(context.Context, SignInRequest) error { return nil }
+		o.SignOut = func() error { return nil }
+		o.SettingSources = func() []ipc.SettingSource {
+			calls.Add(1)
+			return []ipc.SettingSource{{Name: "client ID", Value: "x", From: "the managed configuration /etc/xdg/caltray/caltray.json"}}
+		}
+	})
+	h.loop.ch <- snapshot(h.clock.Now())
+	h.host.press(t, "Preferences…")
+	c := h.child()
+	c.hello(t, ipc.Version)
+	c.next(t) // hello
+	m := c.next(t)
+	if m.Type != ipc.TypeSnapshot || len(m.Snapshot.Sources) != 1 || m.Snapshot.Sources[0].From != "the managed configuration /etc/xdg/caltray/caltray.json" {
+		t.Fatalf("first message %s with sources %+v; want the snapshot with the sources", m.Type, m.Snapshot)
+	}
+	if calls.Load() == 0 {
+		t.Error("SettingSources never asked")
 	}
 }

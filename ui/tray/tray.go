@@ -71,6 +71,9 @@ type Options struct {
 	NeedsClientID func() bool
 	// SignInFirst opens the sign-in window at start (nobody is signed in yet).
 	SignInFirst bool
+	// SettingSources says where each sign-in setting comes from, for the Preferences window;
+	// nil: not shown. Called on the owner goroutine with each snapshot sent to the window.
+	SettingSources func() []ipc.SettingSource
 	// Outage, when set, adds the demo's "Simulate outage" item.
 	Outage func(on bool) error
 

@@ -81,6 +81,9 @@ func (t *Tray) snapshotMessage() *ipc.Message {
 	s.Settings = t.settings
 	s.NoAccount = t.o.SignIn == nil
 	s.NoTray = t.o.Host == nil
+	if t.o.SettingSources != nil {
+		s.Sources = t.o.SettingSources()
+	}
 	return &ipc.Message{Type: ipc.TypeSnapshot, Snapshot: &s}
 }
 
