@@ -15,6 +15,7 @@ import (
 	calsync "caltray/sync"
 	"caltray/sync/auth"
 	"caltray/sync/origin"
+	"caltray/sync/preset"
 )
 
 // signedIn opens the sign-in session cfg describes (the account signed in with caltray signin)
@@ -44,6 +45,7 @@ func authFlags(name string, stderr io.Writer) (*flag.FlagSet, *auth.Config) {
 }
 
 // parseAuthFlags parses args into fs; it returns false (after saying why) if they are wrong.
+// It does not read the managed configuration: see authSetup.
 func parseAuthFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
 	if err := fs.Parse(args); err != nil {
 		return false
@@ -57,6 +59,22 @@ func parseAuthFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
 		return false
 	}
 	return true
+}
+
+// authSetup is parseAuthFlags, then the managed configuration placed under the flags (cfg's
+// Managed, and its Graph URL when --graph-url was not given). It returns the file for whoami,
+// and false (after saying why) if the flags or the file are wrong.
+func authSetup(fs *flag.FlagSet, cfg *auth.Config, args []string, stderr io.Writer) (preset.File, bool) {
+	if !parseAuthFlags(fs, args, stderr) {
+		return preset.File{}, false
+	}
+	f, _, err := loadManaged(fs.Name(), stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return preset.File{}, false
+	}
+	applyManaged(fs, f, cfg, &cfg.GraphURL)
+	return f, true
 }
 
 // authExit maps a sign-in command's error to the exit code.
@@ -74,7 +92,7 @@ func authExit(stderr io.Writer, cmd string, err error) int {
 func runSignIn(args []string, stdout, stderr io.Writer) int {
 	fs, cfg := authFlags("signin", stderr)
 	deviceCode := fs.Bool("device-code", false, "sign in with a code entered on another device (no browser here, e.g. over SSH)")
-	if !parseAuthFlags(fs, args, stderr) {
+	if _, ok := authSetup(fs, cfg, args, stderr); !ok {
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -84,7 +102,7 @@ func runSignIn(args []string, stdout, stderr io.Writer) int {
 
 func runSignOut(args []string, stdout, stderr io.Writer) int {
 	fs, cfg := authFlags("signout", stderr)
-	if !parseAuthFlags(fs, args, stderr) {
+	if _, ok := authSetup(fs, cfg, args, stderr); !ok {
 		return exitUsage
 	}
 	return authExit(stderr, "signout", auth.SignOut(context.Background(), *cfg, stdout))
@@ -92,8 +110,18 @@ func runSignOut(args []string, stdout, stderr io.Writer) int {
 
 func runWhoAmI(args []string, stdout, stderr io.Writer) int {
 	fs, cfg := authFlags("whoami", stderr)
-	if !parseAuthFlags(fs, args, stderr) {
+	f, ok := authSetup(fs, cfg, args, stderr)
+	if !ok {
 		return exitUsage
 	}
-	return authExit(stderr, "whoami", auth.WhoAmI(*cfg, stdout))
+	err := auth.WhoAmI(*cfg, stdout)
+	if errors.Is(err, auth.ErrBadConfig) {
+		return authExit(stderr, "whoami", err)
+	}
+	var acct *auth.Account
+	if s, oerr := auth.Open(*cfg); oerr == nil {
+		acct = s.Account()
+	}
+	writeSources(stdout, settingSources(fs, cfg.GraphURL, acct, f))
+	return authExit(stderr, "whoami", err)
 }

@@ -56,6 +56,12 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "caltray agenda: %v\n", err)
 		return exitUsage
 	}
+	managed, _, err := loadManaged(fs.Name(), stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray agenda: %v\n", err)
+		return exitUsage
+	}
+	applyManaged(fs, managed, &authCfg, &graphURL)
 	if *healthAddr != "" && !*serve {
 		fmt.Fprintln(stderr, "caltray agenda: --health-addr needs --serve: a single sync ends before anyone could ask")
 		return exitUsage
@@ -75,7 +81,7 @@ func runAgenda(args []string, stdout, stderr io.Writer) int {
 
 	log, cacheDir, closeLog := openLog(stderr, *debug, token)
 	defer closeLog()
-	settings := loadSettings(log)
+	settings := loadSettings(log, managed.Settings)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

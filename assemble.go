@@ -117,9 +117,11 @@ func newLoop(o loopOptions) (loop *calsync.Loop, close func(), err error) {
 				}
 			}()
 		}
-		baseURL, transport, auth = fake.URL(), fake.Client().Transport, nil
-		if auth, err = graph.StaticToken(fake.Token(), baseURL); err != nil {
-			return nil, nil, fail(errSyncFailed, err)
+		baseURL, transport = fake.URL(), fake.Client().Transport
+		if auth == nil { // the tray's demo brings its simulated account; `agenda --demo` has none
+			if auth, err = graph.StaticToken(fake.Token(), baseURL); err != nil {
+				return nil, nil, fail(errSyncFailed, err)
+			}
 		}
 		if cacheDir != "" {
 			cacheDir = filepath.Join(cacheDir, "demo")
@@ -205,15 +207,20 @@ func openLog(stderr io.Writer, debug bool, token string) (log *slog.Logger, cach
 	return log, cacheDir, closeLog
 }
 
-// loadSettings reads the user's settings; a bad file is reported and the defaults are used,
+// loadSettings reads the user's settings over the managed configuration's settings defaults
+// (nil: the built-in defaults), key by key; a bad file is reported and the defaults are used,
 // and unknown keys are named (the log reaches stderr too), never silently ignored.
-func loadSettings(log *slog.Logger) calsync.Settings {
+func loadSettings(log *slog.Logger, managed *calsync.Settings) calsync.Settings {
+	def := calsync.DefaultSettings()
+	if managed != nil {
+		def = *managed
+	}
 	path, err := calsync.SettingsPath()
 	if err != nil {
 		log.Warn("using default settings", "err", err)
-		return calsync.DefaultSettings()
+		return def
 	}
-	s, warnings, err := calsync.ReadSettings(path)
+	s, warnings, err := calsync.ReadSettingsOver(path, def)
 	for _, w := range warnings {
 		log.Warn(w)
 	}

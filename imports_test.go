@@ -113,6 +113,13 @@ var importRules = []importRule{
 		scope:      scopeDirect,
 		why:        "the design says the protocol imports the standard library and caltray's sync and runner types only",
 	},
+	{
+		from:       []string{"caltray/sync/preset"},
+		stdlibOnly: true,
+		allow:      []string{"caltray/sync", "caltray/sync/origin"},
+		scope:      scopeDirect,
+		why:        "the design says the managed configuration's reader imports the standard library, sync (the settings) and origin (the Graph URL's rule) only",
+	},
 	// Tests may use the real Graph source against the simulated Graph wherever they are: the
 	// standards ask for real parts, and a test file is not the design's layering. Test imports
 	// are checked only for the UI, which must never see the Graph source.
@@ -340,6 +347,7 @@ func TestImportRuleChecker(t *testing.T) {
 		"caltray/sync/graph":     pkg("caltray/sync/graph", "caltray/sync", "github.com/microsoftgraph/msgraph-sdk-go/models"),
 		"caltray/sync/fakegraph": pkg("caltray/sync/fakegraph", "net/http"),
 		"caltray/sync/inert":     pkg("caltray/sync/inert", "strings", "golang.org/x/text"),
+		"caltray/sync/preset":    pkg("caltray/sync/preset", "caltray/sync", "strings"),
 		"caltray/runner":         pkg("caltray/runner", "github.com/sony/gobreaker/v2", "time"),
 		"caltray/ui":             pkg("caltray/ui", "caltray/sync/agenda", "fyne.io/fyne/v2"),
 		"caltray/ui/model":       pkg("caltray/ui/model", "caltray/sync"),

@@ -64,7 +64,7 @@ commands:
   agenda    sync once and print the upcoming meetings (caltray agenda -h for its flags)
   signin    sign in with your Microsoft 365 account (--device-code without a browser)
   signout   remove every token and the account record
-  whoami    print the signed-in account
+  whoami    print the signed-in account and where each sign-in setting comes from
   version   print caltray's version
 `)
 }

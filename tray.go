@@ -18,6 +18,7 @@ import (
 	"caltray/sync/origin"
 	"caltray/ui"
 	"caltray/ui/autostart"
+	"caltray/ui/ipc"
 	"caltray/ui/tray"
 )
 
@@ -43,6 +44,12 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	if !parseAuthFlags(fs, args, stderr) {
 		return exitUsage
 	}
+	managed, managedWarns, err := loadManaged(fs.Name(), stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		return exitUsage
+	}
+	applyManaged(fs, managed, &authCfg, &graphURL)
 	if *healthAddr != "" {
 		if err := checkEndpointAddr(*healthAddr); err != nil {
 			fmt.Fprintf(stderr, "caltray: --health-addr: %v\n", err)
@@ -57,7 +64,10 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	token := os.Getenv(tokenEnv)
 	log, cacheDir, closeLog := openLog(stderr, *debug, token)
 	defer closeLog()
-	settings := loadSettings(log)
+	for _, w := range managedWarns {
+		log.Warn(w)
+	}
+	settings := loadSettings(log, managed.Settings)
 	settingsPath, err := calsync.SettingsPath()
 	if err != nil {
 		fmt.Fprintf(stderr, "caltray: %v\n", err)
@@ -112,13 +122,19 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case *demo:
-		fake, err := fakegraph.New(fakegraph.Options{})
+		id := newDemoIdentity()
+		fake, err := fakegraph.New(fakegraph.Options{Authorize: id.Authorize})
 		if err != nil {
 			fmt.Fprintf(stderr, "caltray: start the simulated Graph: %v\n", err)
 			return exitSync
 		}
 		defer fake.Close()
 		opts.Fake = fake
+		closeAccount, code := demoSignIn(id, fake, &opts, &uiOpts, log, stderr)
+		if code != exitOK {
+			return code
+		}
+		defer closeAccount()
 	case token == "":
 		authCfg.GraphURL, authCfg.Logger = graphURL, log
 		sess, p, code := signedIn(authCfg, stderr)
@@ -126,9 +142,25 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 		opts.Auth, opts.AuthState = p, sess.State
-		// The tray signs in with the browser; the loop's next sync picks the account up.
-		uiOpts.SignIn = func(ctx context.Context) error { return sess.SignIn(ctx, io.Discard, false) }
+		// The sign-in window asks; the tray signs in (it holds the token) and the loop's next
+		// sync, which the tray asks for at once, picks the account up.
+		uiOpts.SignIn = func(ctx context.Context, req tray.SignInRequest) error {
+			return sess.SignInWith(ctx, auth.SignInOptions{DeviceCode: req.DeviceCode,
+				ClientID: req.ClientID, Tenant: req.Tenant, Progress: req.Progress})
+		}
 		uiOpts.SignOut = func() error { return sess.SignOut(context.Background()) }
+		uiOpts.NeedsClientID = sess.NeedsClientID
+		// A first start (nobody has signed in) opens the sign-in window: without it the only
+		// way in would be a command line.
+		state, _ := sess.State()
+		uiOpts.SignInFirst = state == calsync.AuthSignedOut
+		uiOpts.SettingSources = func() []ipc.SettingSource {
+			var out []ipc.SettingSource
+			for _, s := range settingSources(fs, graphURL, sess.Account(), managed) {
+				out = append(out, ipc.SettingSource{Name: s.name, Value: s.value, From: s.from})
+			}
+			return out
+		}
 	}
 
 	loop, closeLoop, err := newLoop(opts)

@@ -223,7 +223,13 @@ var utf8BOM = []byte("\uFEFF")
 // It also removes the settings' leftover temporary files (see RemoveStaleTemps): it runs at
 // start, when such files can only be an interrupted write's.
 func ReadSettings(path string) (Settings, []string, error) {
-	def := DefaultSettings()
+	return ReadSettingsOver(path, DefaultSettings())
+}
+
+// ReadSettingsOver is ReadSettings with def in place of DefaultSettings: the keys the file
+// leaves out keep def's values, and def is what a missing or bad file gives. The managed
+// configuration's settings defaults (package preset) come in here, below the user's own file.
+func ReadSettingsOver(path string, def Settings) (Settings, []string, error) {
 	var warns []string
 	if _, err := RemoveStaleTemps(filepath.Dir(path), []string{TempPrefix(filepath.Base(path))}, time.Now()); err != nil {
 		warns = append(warns, fmt.Sprintf("settings: %v", err))
@@ -261,6 +267,10 @@ var settingsKeys = func() []string {
 	}
 	return keys
 }()
+
+// SettingsKeys returns the settings file's keys, for messages about other files that hold
+// settings (the managed configuration's "settings" object).
+func SettingsKeys() []string { return slices.Clone(settingsKeys) }
 
 // unknownKeys returns a warning for each top-level key of data (valid JSON) that is no
 // setting. encoding/json matches keys regardless of case, so "Window_Days" is read and known.

@@ -68,9 +68,14 @@ type Options struct {
 	// MeetingIntent tells the tray what the user did with a meeting's start window
 	// (ipc.IntentSnooze or ipc.IntentDismiss, and the meeting's key).
 	MeetingIntent func(kind, key string) error
-	Logger        *slog.Logger   // nil: slog.Default()
-	Clock         runner.Clock   // nil: the wall clock
-	Location      *time.Location // nil: time.Local
+	// StartSignIn and CancelSignIn drive the sign-in window: the window process asks the
+	// tray, which runs the sign-in and sends its state back (controller.setSignIn). Both nil:
+	// no sign-in window.
+	StartSignIn  func(deviceCode bool, clientID, tenant string) error
+	CancelSignIn func() error
+	Logger       *slog.Logger   // nil: slog.Default()
+	Clock        runner.Clock   // nil: the wall clock
+	Location     *time.Location // nil: time.Local
 }
 
 func (o *Options) check() error {
@@ -79,6 +84,9 @@ func (o *Options) check() error {
 	}
 	if (o.SignIn == nil) != (o.SignOut == nil) {
 		return errors.New("ui: set both Options.SignIn and Options.SignOut, or neither")
+	}
+	if (o.StartSignIn == nil) != (o.CancelSignIn == nil) {
+		return errors.New("ui: set both Options.StartSignIn and Options.CancelSignIn, or neither")
 	}
 	if err := o.Settings.Validate(); err != nil {
 		return fmt.Errorf("ui: %w", err)
@@ -149,16 +157,19 @@ type controller struct {
 	noTray      bool
 	agenda      *agendaWindow
 	prefs       fyne.Window
-	accountBusy bool           // a sign-in or sign-out is running
-	agendaShown bool           // the agenda window is open (not hidden)
-	meeting     *meetingWindow // the meeting start window shown, if any (see showMeeting)
-	meetings    []ipc.Meeting  // the meetings waiting for it, in order
+	signin      *signInWindow
+	signinState ipc.SignInState     // the tray's latest
+	sources     []ipc.SettingSource // where the sign-in settings come from, for Preferences
+	accountBusy bool                // a sign-in or sign-out is running
+	agendaShown bool                // the agenda window is open (not hidden)
+	meeting     *meetingWindow      // the meeting start window shown, if any (see showMeeting)
+	meetings    []ipc.Meeting       // the meetings waiting for it, in order
 }
 
 // maybeQuit ends the window process once its last window has closed. Called on the Fyne
 // goroutine.
 func (c *controller) maybeQuit() {
-	if c.o.Child && !c.agendaShown && c.prefs == nil && c.meeting == nil {
+	if c.o.Child && !c.agendaShown && c.prefs == nil && c.meeting == nil && c.signin == nil {
 		c.quit()
 	}
 }

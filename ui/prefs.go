@@ -36,7 +36,7 @@ func (c *controller) showPrefs() {
 	}
 	w := c.app.NewWindow(PrefsTitle)
 	f := c.newPrefsForm(func() { w.Close() })
-	w.SetContent(container.NewPadded(container.NewVBox(f.form, f.message)))
+	w.SetContent(container.NewPadded(container.NewVBox(f.form, c.sourcesView(), f.message)))
 	w.SetOnClosed(func() {
 		c.prefs = nil
 		c.maybeQuit()

@@ -44,6 +44,7 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 	// the agenda already filled in (no "loading" flash, no Graph call).
 	o.Logger.Debug("window process: handshake done")
 	var first ipc.Snapshot
+	var firstSignIn ipc.SignInState
 	var show ipc.Message
 	for show.View == "" {
 		m, err := conn.Receive()
@@ -57,6 +58,8 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 		switch m.Type {
 		case ipc.TypeSnapshot:
 			first = *m.Snapshot
+		case ipc.TypeSignIn:
+			firstSignIn = *m.SignIn
 		case ipc.TypeShow:
 			show = m
 		default:
@@ -76,6 +79,10 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 	if !first.NoAccount {
 		o.SignIn = func(context.Context) error { return send(ipc.Intent{Kind: ipc.IntentSignIn}) }
 		o.SignOut = func() error { return send(ipc.Intent{Kind: ipc.IntentSignOut}) }
+		o.StartSignIn = func(deviceCode bool, clientID, tenant string) error {
+			return send(ipc.Intent{Kind: ipc.IntentSignInStart, DeviceCode: deviceCode, ClientID: clientID, Tenant: tenant})
+		}
+		o.CancelSignIn = func() error { return send(ipc.Intent{Kind: ipc.IntentSignInCancel}) }
 	}
 	o.OpenURL = func(u string) error { return send(ipc.Intent{Kind: ipc.IntentOpenURL, URL: u}) }
 	o.SaveSettings = func(s calsync.Settings, login bool) error {
@@ -94,6 +101,8 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 	c := newController(a, o)
 	c.noTray = first.NoTray
 	c.snap, c.haveSnap = first.Loop(), first.HaveSnapshot
+	c.signinState = firstSignIn
+	c.sources = first.Sources
 	quit := func() {
 		c.closed.Store(true)
 		fyne.Do(a.Driver().Quit)
@@ -146,8 +155,13 @@ func RunWindow(ctx context.Context, conn *ipc.Conn, o Options) error {
 						c.noTray = noTray
 					})
 					rl.publish(m.Snapshot.Loop())
+					src := m.Snapshot.Sources
+					c.ui(func() { c.sources = src })
 				case ipc.TypeShow:
 					c.ui(func() { c.show(m) })
+				case ipc.TypeSignIn:
+					st := *m.SignIn
+					c.ui(func() { c.setSignIn(st) })
 				default:
 					dropped(fmt.Errorf("%w: %q is not for the window", ipc.ErrMalformed, m.Type))
 				}
@@ -179,6 +193,8 @@ func (c *controller) showView(view string) {
 	switch view {
 	case ipc.ViewPrefs:
 		c.showPrefs()
+	case ipc.ViewSignIn:
+		c.showSignIn()
 	default:
 		c.showAgenda()
 	}

@@ -27,6 +27,11 @@ type Account struct {
 	// authority, since MSAL files tokens under it.
 	AuthorityURL string `json:"authorityUrl"`
 	Tenant       string `json:"tenantSetting"`
+	// ManagedClientID is the managed configuration's client ID when the sign-in took its
+	// client ID from that file, empty when the user gave it (flag or environment). It is how
+	// an administrator's move to a new app registration reaches an account whose record
+	// otherwise ranks above the file: see Session.mismatchLocked.
+	ManagedClientID string `json:"managedClientId,omitempty"`
 }
 
 // UnmarshalJSON reads both parts: the embedded record's own UnmarshalJSON (which checks its
@@ -36,14 +41,15 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var own struct {
-		Name         string `json:"name"`
-		AuthorityURL string `json:"authorityUrl"`
-		Tenant       string `json:"tenantSetting"`
+		Name            string `json:"name"`
+		AuthorityURL    string `json:"authorityUrl"`
+		Tenant          string `json:"tenantSetting"`
+		ManagedClientID string `json:"managedClientId"`
 	}
 	if err := json.Unmarshal(b, &own); err != nil {
 		return err
 	}
-	a.Name, a.AuthorityURL, a.Tenant = own.Name, own.AuthorityURL, own.Tenant
+	a.Name, a.AuthorityURL, a.Tenant, a.ManagedClientID = own.Name, own.AuthorityURL, own.Tenant, own.ManagedClientID
 	return nil
 }
 
@@ -74,9 +80,10 @@ func accountFrom(ar public.AuthResult, s settings) *Account {
 			Username:      ar.Account.PreferredUsername,
 			Version:       "1.0", // azidentity's current record version
 		},
-		Name:         ar.IDToken.Name,
-		AuthorityURL: s.authority,
-		Tenant:       s.tenant,
+		Name:            ar.IDToken.Name,
+		AuthorityURL:    s.authority,
+		Tenant:          s.tenant,
+		ManagedClientID: s.managedClientID,
 	}
 }
 

@@ -31,14 +31,18 @@ func RegisterFlags(fs *flag.FlagSet, cfg *Config) {
 // cause and the fix and matches calsync.ErrNoKeyring: a sign-in this process cannot keep would
 // be lost when it exits. Errors about the settings match ErrBadConfig.
 func SignIn(ctx context.Context, cfg Config, out io.Writer, deviceCode bool) error {
-	if _, err := cfg.check(true); err != nil {
+	early := cfg
+	if early.ClientID == "" {
+		early.ClientID = cfg.Managed.ClientID // the administrator's, if there is one
+	}
+	if _, err := early.check(true); err != nil {
 		return err // before Open: signin needs a client ID, the other commands do not
 	}
 	s, err := Open(cfg)
 	if err != nil {
 		return err
 	}
-	return s.signIn(ctx, out, deviceCode, true)
+	return s.signIn(ctx, out, SignInOptions{DeviceCode: deviceCode}, true)
 }
 
 // SignOut is `caltray signout`: it removes every token and the account record, and says once
@@ -89,7 +93,10 @@ func (s *Session) filesGone() bool {
 }
 
 // WhoAmI is `caltray whoami`: it prints the signed-in account (name, UPN, tenant) or says that
-// nobody is signed in. It reads only the account record: no network, no keyring.
+// nobody is signed in. It reads only the account record: no network, no keyring. When the
+// account must sign in again whatever its tokens (settings that differ from its own, an
+// administrator's move to another registration) it prints the account and returns why, which
+// matches calsync.ErrSignInNeeded.
 func WhoAmI(cfg Config, out io.Writer) error {
 	s, err := Open(cfg)
 	if err != nil {
@@ -112,7 +119,10 @@ func WhoAmI(cfg Config, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "name:      %s\nuser:      %s\ntenant:    %s\nclient ID: %s\nauthority: %s (tenant setting %s)\n",
 		name, a.Username, a.TenantID, a.ClientID, a.AuthorityURL, a.Tenant)
-	return nil
+	s.mu.Lock()
+	stop := s.stop
+	s.mu.Unlock()
+	return stop
 }
 
 // Provider returns the kiota authentication provider the Graph source sends its requests

@@ -70,6 +70,10 @@ type Config struct {
 	// and is the only host tokens are sent to. Default origin.DefaultGraph.
 	GraphURL string
 
+	// Managed is the administrator's managed configuration (package preset): the values a
+	// sign-in uses where neither the fields above nor the account record give one.
+	Managed Managed
+
 	// Dir holds the account record and the sealed token cache. Default os.UserConfigDir()/caltray.
 	Dir string
 	// Keyring stores the cache key. Default the OS keyring (go-keyring).
@@ -100,6 +104,43 @@ type settings struct {
 	tenant    string
 	authority string // https://host[:port]/[path/], always with a trailing slash
 	graph     *url.URL
+	// managedClientID is the managed configuration's client ID when clientID came from it
+	// (the account record keeps it: see Account.ManagedClientID).
+	managedClientID string
+}
+
+// Managed is the sign-in part of the managed configuration an administrator deploys (read by
+// package preset; docs/DESIGN.md, "Managed configuration"). Empty fields are values the file
+// does not set. Its values rank last: flags, the environment and the account record come first;
+// an account signed in under an earlier ClientID of the file is asked to sign in again.
+type Managed struct {
+	Path      string // the file, named in messages and by whoami
+	ClientID  string
+	Tenant    string
+	Authority string
+}
+
+// Check reports the first value of m that caltray cannot use, naming the file and the key, as
+// the flags' values are checked. The error matches ErrBadConfig.
+func (m Managed) Check() error {
+	// Each value is checked alone, by the rule its flag follows, so the message names the key.
+	for _, v := range []struct {
+		key, value string
+		c          Config
+	}{
+		{"client_id", m.ClientID, Config{ClientID: m.ClientID}},
+		{"tenant", m.Tenant, Config{Tenant: m.Tenant}},
+		{"authority", m.Authority, Config{Authority: m.Authority}},
+	} {
+		if v.value == "" {
+			continue
+		}
+		if _, err := v.c.check(false); err != nil {
+			msg := strings.TrimPrefix(err.Error(), ErrBadConfig.Error()+": ")
+			return configErr("the managed configuration %s, key %q: %s; ask your administrator to correct it", m.Path, v.key, msg)
+		}
+	}
+	return nil
 }
 
 func configErr(format string, args ...any) error {
@@ -113,9 +154,12 @@ func (c Config) check(needClientID bool) (settings, error) {
 	s.clientID = strings.TrimSpace(c.ClientID)
 	switch {
 	case s.clientID == "" && needClientID:
-		return s, configErr("no client ID: pass --client-id (or set %s) with the Application (client) ID of caltray's app registration in Microsoft Entra ID (README: \"Register caltray in Microsoft Entra ID\")", ClientIDEnv)
+		return s, configErr("no client ID: pass --client-id (or set %s) with the Application (client) ID of caltray's app registration in Microsoft Entra ID (README: \"Register caltray in Microsoft Entra ID\"), or ask your administrator to preset it in caltray's managed configuration (README: \"For administrators\")", ClientIDEnv)
 	case s.clientID != "" && !clientIDPattern.MatchString(s.clientID):
 		return s, configErr("the client ID %q is not an application ID; copy the \"Application (client) ID\" (a GUID such as 00000000-0000-0000-0000-000000000000) from the app registration's Overview page", s.clientID)
+	}
+	if err := c.Managed.Check(); err != nil {
+		return s, err
 	}
 	s.tenant = strings.TrimSpace(c.Tenant)
 	if s.tenant == "" {

@@ -6,13 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	calsync "caltray/sync"
@@ -106,10 +110,18 @@ func (s *Session) reloadLocked() {
 	}
 }
 
-// mismatchLocked reports settings given now that differ from those the account signed in with.
+// mismatchLocked reports settings given now that differ from those the account signed in with,
+// and an administrator's move to a new app registration: an account whose client ID came from
+// the managed configuration, which now names another one, must sign in again under the new one.
+// (The record otherwise ranks above the file, so a client ID the user typed is kept.)
 func (s *Session) mismatchLocked(a *Account) error {
 	var what string
+	m := s.cfg.Managed
 	switch {
+	case s.set.clientID == "" && m.Moved(a):
+		return signInNeeded(fmt.Sprintf("your administrator moved caltray to another app registration: the managed configuration %s "+
+			"now names client ID %s, and %s signed in under %s; run caltray signin (or choose Sign in… in the tray) to sign in under the new one",
+			m.Path, m.ClientID, a.Username, a.ManagedClientID))
 	case s.set.clientID != "" && !strings.EqualFold(s.set.clientID, a.ClientID):
 		what = fmt.Sprintf("client ID %s, but --client-id is %s", a.ClientID, s.set.clientID)
 	case s.cfg.Tenant != "" && !strings.EqualFold(s.set.tenant, a.Tenant):
@@ -120,6 +132,12 @@ func (s *Session) mismatchLocked(a *Account) error {
 		return nil
 	}
 	return signInNeeded(fmt.Sprintf("%s signed in with %s; run caltray signin to sign in with the new settings", a.Username, what))
+}
+
+// Moved reports whether a signed in with the managed configuration's client ID and m now names
+// another: the administrator moved caltray to a new app registration, and a must sign in again.
+func (m Managed) Moved(a *Account) bool {
+	return a.ManagedClientID != "" && m.ClientID != "" && !strings.EqualFold(a.ManagedClientID, m.ClientID)
 }
 
 // A SignInError says caltray needs the user to sign in (again) and why. It matches
@@ -366,15 +384,62 @@ func (s *Session) State() (calsync.AuthState, string) {
 // settings are cfg's, falling back to the signed-in account's. Progress and the result go to out.
 // Without a keyring the sign-in holds for this Session only, and out says so.
 func (s *Session) SignIn(ctx context.Context, out io.Writer, deviceCode bool) error {
-	return s.signIn(ctx, out, deviceCode, false)
+	return s.signIn(ctx, out, SignInOptions{DeviceCode: deviceCode}, false)
+}
+
+// SignInOptions are the choices of an interactive sign-in started from a window.
+type SignInOptions struct {
+	// DeviceCode signs in with a code entered on any device instead of this one's browser.
+	DeviceCode bool
+	// ClientID and Tenant are what the person typed in the sign-in window because no
+	// configuration gave them (NeedsClientID). They rank as flags do; empty: not typed.
+	ClientID, Tenant string
+	// Progress is told each step (the browser's page, the device code and its address), on
+	// the signing-in goroutine. Nil: nothing is told.
+	Progress func(calsync.SignInProgress)
+}
+
+// SignInWith is SignIn for a window: it reports its steps to o.Progress instead of text, and
+// its error is a *calsync.SignInFailure (errors.As) saying why in terms the window can word.
+func (s *Session) SignInWith(ctx context.Context, o SignInOptions) error {
+	err := s.signIn(ctx, io.Discard, o, false)
+	if err == nil {
+		return nil
+	}
+	var f *calsync.SignInFailure
+	if errors.As(err, &f) {
+		return err
+	}
+	kind := calsync.FailOther
+	switch {
+	case errors.Is(err, ErrBadConfig):
+		kind = calsync.FailBadSettings
+	case errors.Is(err, calsync.ErrNoKeyring):
+		kind = calsync.FailKeyring
+	}
+	return &calsync.SignInFailure{Kind: kind, Message: err.Error(), Err: err}
+}
+
+// NeedsClientID reports whether a sign-in has no client ID to use: no flag or environment
+// variable, no account record and no managed configuration gives one. The sign-in window then
+// asks for it (and the tenant).
+func (s *Session) NeedsClientID() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloadLocked()
+	return s.set.clientID == "" && s.account == nil && s.cfg.Managed.ClientID == ""
 }
 
 // signIn is SignIn; with needKeyring it fails before asking the user anything if the keyring
 // cannot keep the sign-in.
-func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKeyring bool) error {
-	set, err := s.signInSettings()
+func (s *Session) signIn(ctx context.Context, out io.Writer, o SignInOptions, needKeyring bool) error {
+	set, err := s.signInSettings(o.ClientID, o.Tenant)
 	if err != nil {
 		return err
+	}
+	progress := o.Progress
+	if progress == nil {
+		progress = func(calsync.SignInProgress) {}
 	}
 	ctx = duringSignIn(ctx)
 	if err := s.store.probe(ctx); err != nil {
@@ -389,15 +454,22 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKey
 	}
 	sc := scopes(set.graph)
 	var ar public.AuthResult
-	if deviceCode {
+	if o.DeviceCode {
 		dc, err := client.AcquireTokenByDeviceCode(ctx, sc)
 		if err != nil {
-			return signInFailed(err)
+			return signInFailed(ctx, err, set)
 		}
 		fmt.Fprintln(out, inert.String(dc.Result.Message)) // the identity platform's text
+		// The address and the code are the identity platform's too: inert, and the address
+		// only if it is a web address (the window offers to open it).
+		p := calsync.SignInProgress{Step: calsync.SignInDeviceCode, UserCode: inert.Line(dc.Result.UserCode), Expires: dc.Result.ExpiresOn}
+		if u, err := url.Parse(dc.Result.VerificationURL); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+			p.URL = inert.Line(u.String())
+		}
+		progress(p)
 		ar, err = dc.AuthenticationResult(ctx)
 		if err != nil {
-			return signInFailed(err)
+			return signInFailed(ctx, err, set)
 		}
 	} else {
 		openBrowser := s.cfg.OpenBrowser
@@ -408,13 +480,15 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKey
 			public.WithRedirectURI("http://localhost"),
 			public.WithOpenURL(func(u string) error {
 				fmt.Fprintf(out, "Sign in with Microsoft in your browser. If it does not open, go to:\n%s\n", u)
+				progress(calsync.SignInProgress{Step: calsync.SignInBrowser, URL: u})
 				if err := openBrowser(u); err != nil {
-					return fmt.Errorf("open the browser: %w; on a machine without a browser run caltray signin --device-code", err)
+					return &calsync.SignInFailure{Kind: calsync.FailNoBrowser, Err: err,
+						Message: fmt.Sprintf("open the browser: %v; on a machine without a browser run caltray signin --device-code", err)}
 				}
 				return nil
 			}))
 		if err != nil {
-			return signInFailed(err)
+			return signInFailed(ctx, err, set)
 		}
 	}
 	acct := accountFrom(ar, set)
@@ -446,25 +520,58 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, deviceCode, needKey
 	return nil
 }
 
-// signInSettings are the settings a sign-in uses: cfg's, and the signed-in account's where cfg
-// gives none (the tray's "Sign in again" needs no flags).
-func (s *Session) signInSettings() (settings, error) {
+// signInSettings are the settings a sign-in uses: cfg's (flags, environment), then the
+// signed-in account's (the tray's "Sign in again" needs no flags), then the managed
+// configuration's — except when the administrator moved the account's registration
+// (Managed.Moved): then the file's values come before the account's, which are the old
+// registration's.
+func (s *Session) signInSettings(typedClientID, typedTenant string) (settings, error) {
 	s.mu.Lock()
 	a := s.account
 	s.mu.Unlock()
-	cfg := s.cfg
+	cfg, m := s.cfg, s.cfg.Managed
+	// Typed in the sign-in window: the person's own, as a flag is.
+	if cfg.ClientID == "" {
+		cfg.ClientID = strings.TrimSpace(typedClientID)
+	}
+	if cfg.Tenant == "" {
+		cfg.Tenant = strings.TrimSpace(typedTenant)
+	}
+	// A layer is one source's client ID, tenant and authority; managed says it is the file's.
+	type layer struct {
+		clientID, tenant, authority string
+		managed                     bool
+	}
+	var layers []layer
+	fromFile := layer{m.ClientID, m.Tenant, m.Authority, true}
 	if a != nil {
-		if cfg.ClientID == "" {
-			cfg.ClientID = a.ClientID
+		// A record signed in under the file's client ID keeps counting as the file's.
+		fromRecord := layer{a.ClientID, a.Tenant, a.AuthorityURL, a.ManagedClientID != ""}
+		if m.Moved(a) {
+			layers = append(layers, fromFile, fromRecord)
+		} else {
+			layers = append(layers, fromRecord, fromFile)
+		}
+	} else {
+		layers = append(layers, fromFile)
+	}
+	managedID := cfg.ClientID == "" // the user gave none: the ID comes from a layer
+	for _, l := range layers {
+		if cfg.ClientID == "" && l.clientID != "" {
+			cfg.ClientID, managedID = l.clientID, managedID && l.managed
 		}
 		if cfg.Tenant == "" {
-			cfg.Tenant = a.Tenant
+			cfg.Tenant = l.tenant
 		}
 		if cfg.Authority == "" {
-			cfg.Authority = a.AuthorityURL
+			cfg.Authority = l.authority
 		}
 	}
-	return cfg.check(true)
+	set, err := cfg.check(true)
+	if err == nil && managedID {
+		set.managedClientID = set.clientID
+	}
+	return set, err
 }
 
 // forgetOthers removes other accounts' tokens from the cache: caltray keeps one account.
@@ -482,25 +589,101 @@ func (s *Session) forgetOthers(ctx context.Context, client *public.Client, keep 
 	}
 }
 
-// signInFailed words an interactive sign-in's failure.
-func signInFailed(err error) error {
-	if oe, ok := oauthErrorOf(err); ok {
-		hint := ""
-		switch oe.Code {
-		case "unauthorized_client", "invalid_client":
-			hint = " Check --client-id and that the app registration allows public client flows (README: \"Register caltray in Microsoft Entra ID\")."
-		case "invalid_scope", "consent_required":
-			hint = " The app registration needs the delegated permissions Calendars.Read, User.Read and offline_access, with consent."
-		case "invalid_tenant":
-			hint = " Check --tenant."
-		case "authorization_declined":
-			hint = " The sign-in was declined."
-		case "expired_token":
-			hint = " The code expired before it was entered; run caltray signin --device-code again."
-		}
-		return fmt.Errorf("sign-in failed: %s: %s.%s", oe.Code, strings.TrimSuffix(oe.Description, "."), hint)
+// aadstsCode finds the identity platform's error number in its description.
+var aadstsCode = regexp.MustCompile(`\bAADSTS(\d+)\b`)
+
+// failureKinds maps AADSTS numbers to what the person can do about them (README, "When
+// sign-in fails").
+var failureKinds = map[string]calsync.SignInFailureKind{
+	"65001":   calsync.FailAdminConsent, // not consented, and users may not consent
+	"90094":   calsync.FailAdminConsent, // the grant requires an administrator
+	"90099":   calsync.FailAdminConsent, // the app has not been authorized in the tenant
+	"700016":  calsync.FailAppNotFound,
+	"7000218": calsync.FailPublicClient,
+	"50011":   calsync.FailRedirectURI,
+	"90002":   calsync.FailTenant,
+	"900023":  calsync.FailTenant,
+	"90072":   calsync.FailTenant, // the account is not in this tenant
+	"50020":   calsync.FailTenant,
+	"53003":   calsync.FailBlocked, // blocked by Conditional Access
+	"53000":   calsync.FailBlocked, // the device is not compliant
+	"65004":   calsync.FailDeclined,
+	"70020":   calsync.FailExpired,
+}
+
+// signInFailed words an interactive sign-in's failure, as a *calsync.SignInFailure: the text
+// the command line prints, and the kind (with, for an administrator's consent, the address to
+// send to IT) a window words plainly.
+func signInFailed(ctx context.Context, err error, set settings) error {
+	var f *calsync.SignInFailure
+	if errors.As(err, &f) {
+		return f // no browser: already worded
 	}
-	return fmt.Errorf("sign-in failed: %w", inertError{err})
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) || errors.Is(err, context.Canceled) {
+		return &calsync.SignInFailure{Kind: calsync.FailCancelled, Message: fmt.Sprintf("sign-in failed: %v", inertError{err}), Err: err}
+	}
+	oe, ok := oauthErrorOf(err)
+	if !ok && aadstsCode.MatchString(err.Error()) {
+		// The browser flow's error comes back through MSAL's loopback page as the description
+		// alone, HTML-escaped: no CallErr, no OAuth code.
+		oe, ok = oauthError{Description: inert.Line(html.UnescapeString(err.Error()))}, true
+	}
+	if !ok {
+		kind := calsync.FailOther
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) {
+			kind = calsync.FailNetwork
+		}
+		return &calsync.SignInFailure{Kind: kind, Message: fmt.Sprintf("sign-in failed: %v", inertError{err}), Err: inertError{err}}
+	}
+	f = &calsync.SignInFailure{Kind: calsync.FailOther, Code: oe.Code, Detail: oe.Description, Err: err}
+	if m := aadstsCode.FindStringSubmatch(oe.Description); m != nil {
+		f.Code = "AADSTS" + m[1]
+		if k, ok := failureKinds[m[1]]; ok {
+			f.Kind = k
+		}
+	}
+	hint := ""
+	switch oe.Code {
+	case "unauthorized_client", "invalid_client":
+		hint = " Check --client-id and that the app registration allows public client flows (README: \"Register caltray in Microsoft Entra ID\")."
+		if f.Kind == calsync.FailOther {
+			f.Kind = calsync.FailAppNotFound
+		}
+	case "invalid_scope", "consent_required":
+		hint = " The app registration needs the delegated permissions Calendars.Read, User.Read and offline_access, with consent."
+		if f.Kind == calsync.FailOther {
+			f.Kind = calsync.FailAdminConsent
+		}
+	case "invalid_tenant":
+		hint = " Check --tenant."
+		f.Kind = calsync.FailTenant
+	case "authorization_declined", "access_denied":
+		hint = " The sign-in was declined."
+		if f.Kind == calsync.FailOther {
+			f.Kind = calsync.FailDeclined
+		}
+	case "expired_token":
+		hint = " The code expired before it was entered; run caltray signin --device-code again."
+		f.Kind = calsync.FailExpired
+	}
+	if f.Kind == calsync.FailAdminConsent {
+		f.AdminConsentURL = adminConsentURL(set)
+		hint = " An administrator of your organisation must grant consent; send them this address: " + f.AdminConsentURL
+	}
+	what := strings.TrimSuffix(oe.Description, ".")
+	if oe.Code != "" {
+		what = oe.Code + ": " + what
+	}
+	f.Message = fmt.Sprintf("sign-in failed: %s.%s", what, hint)
+	return f
+}
+
+// adminConsentURL is the page where an administrator grants tenant-wide consent to the app
+// registration set.clientID for the permissions it lists (the identity platform's admin
+// consent endpoint). With "organizations" or "common" the administrator's own tenant is used.
+func adminConsentURL(set settings) string {
+	return set.authority + url.PathEscape(set.tenant) + "/adminconsent?" + url.Values{"client_id": {set.clientID}}.Encode()
 }
 
 // SignOut forgets the sign-in: the cache key in the keyring, the sealed cache and the account

@@ -97,6 +97,48 @@ type Identity struct {
 	refresh  map[string]*idRefreshGrant // refresh token -> grant
 	issued   []string                   // every token issued, for tests that scan for leaks
 	requests map[string]int             // token requests by grant_type, failed ones included
+	fault    *SignInFault               // what every interactive sign-in fails with; nil: none
+}
+
+// A SignInFault is an error the simulated identity platform answers interactive sign-ins with:
+// the browser's authorization request (as the error redirect Entra sends) and the device code's
+// token request once the code is entered. Refresh tokens keep working.
+type SignInFault struct {
+	Code        string // the OAuth error code, such as "invalid_grant"
+	AADSTS      int    // the AADSTS number, such as 65001
+	Description string // the error_description, starting "AADSTS65001: "
+}
+
+// Faults of the sign-in that the README's table and the sign-in window word for the person.
+var (
+	// ConsentRequired is AADSTS65001: the user may not consent, an administrator must.
+	ConsentRequired = SignInFault{"invalid_grant", 65001, "AADSTS65001: The user or administrator has not consented to use the application with ID '{client}' named 'caltray'. Send an interactive authorization request for this user and resource."}
+	// AdminConsentRequired is AADSTS90094: the permissions need an administrator's grant.
+	AdminConsentRequired = SignInFault{"access_denied", 90094, "AADSTS90094: The grant requires admin permission."}
+	// AppNotFound is AADSTS700016: no such app registration in the tenant.
+	AppNotFound = SignInFault{"unauthorized_client", 700016, "AADSTS700016: Application with identifier '{client}' was not found in the directory 'contoso.onmicrosoft.com'."}
+	// PublicClientDisabled is AADSTS7000218: "Allow public client flows" is off.
+	PublicClientDisabled = SignInFault{"invalid_client", 7000218, "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
+	// SignInDeclined is the person declining at the sign-in page.
+	SignInDeclined = SignInFault{"access_denied", 65004, "AADSTS65004: User declined to consent to access the app."}
+)
+
+// SetSignInFault makes every interactive sign-in fail with f until it is set to nil. "{client}"
+// in the description becomes the requesting client ID.
+func (id *Identity) SetSignInFault(f *SignInFault) {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	id.fault = f
+}
+
+// faultLocked returns the fault for clientID's request, or nil; id.mu is held.
+func (id *Identity) faultLocked(clientID string) *SignInFault {
+	if id.fault == nil {
+		return nil
+	}
+	f := *id.fault
+	f.Description = strings.ReplaceAll(f.Description, "{client}", clientID)
+	return &f
 }
 
 type idAuthCode struct {
@@ -465,6 +507,13 @@ func (id *Identity) authorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_scope", bad)
 		return
 	}
+	id.mu.Lock()
+	fault := id.faultLocked(clientID)
+	id.mu.Unlock()
+	if fault != nil {
+		fail(fault.Code, fault.Description)
+		return
+	}
 	code := "fakeAC." + idRandom(24)
 	id.mu.Lock()
 	id.codes[code] = &idAuthCode{clientID: clientID, redirectURI: redirect, challenge: q.Get("code_challenge"),
@@ -600,6 +649,10 @@ func (id *Identity) token(w http.ResponseWriter, r *http.Request) {
 			idOAuthError(w, http.StatusBadRequest, "invalid_grant", 70000, "AADSTS70000: The device code was issued to another client.")
 		case !g.approved:
 			idOAuthError(w, http.StatusBadRequest, "authorization_pending", 70016, "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+		case id.fault != nil:
+			f := id.faultLocked(clientID)
+			g.redeemed = true
+			idOAuthError(w, http.StatusBadRequest, f.Code, f.AADSTS, f.Description)
 		default:
 			g.redeemed = true
 			id.issueLocked(w, clientID, g.scopes)

@@ -228,26 +228,9 @@ func TestDemoWindowWithoutTray(t *testing.T) {
 // window wid: a blank (unpainted) window has one or two.
 func colours(t *testing.T, wid string) int {
 	t.Helper()
-	geo, err := exec.Command("xdotool", "getwindowgeometry", "--shell", wid).Output()
-	if err != nil {
+	x, y, w, h := geometry(t, wid)
+	if w == 0 {
 		return 0
-	}
-	var x, y, w, h int
-	sc := bufio.NewScanner(bytes.NewReader(geo))
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), "=")
-		var n int
-		fmt.Sscan(v, &n)
-		switch k {
-		case "X":
-			x = n
-		case "Y":
-			y = n
-		case "WIDTH":
-			w = n
-		case "HEIGHT":
-			h = n
-		}
 	}
 	// Fyne's in-process capture comes back white under Xvfb; the X server's own picture is
 	// what a person sees.
@@ -269,4 +252,30 @@ func colours(t *testing.T, wid string) int {
 		}
 	}
 	return len(seen)
+}
+
+// geometry is the window wid's position and size on the screen (zero if xdotool cannot say).
+func geometry(t *testing.T, wid string) (x, y, w, h int) {
+	t.Helper()
+	geo, err := exec.Command("xdotool", "getwindowgeometry", "--shell", wid).Output()
+	if err != nil {
+		return 0, 0, 0, 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(geo))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		var n int
+		fmt.Sscan(v, &n)
+		switch k {
+		case "X":
+			x = n
+		case "Y":
+			y = n
+		case "WIDTH":
+			w = n
+		case "HEIGHT":
+			h = n
+		}
+	}
+	return x, y, w, h
 }

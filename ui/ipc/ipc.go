@@ -43,6 +43,7 @@ const (
 	TypeShow     = "show"     // tray → window: View
 	TypeIntent   = "intent"   // window → tray: Intent
 	TypeLog      = "log"      // window → tray: Text, a line for the tray's log
+	TypeSignIn   = "signin"   // tray → window: SignIn, the state of the sign-in window
 )
 
 // The views the tray can ask the window to show.
@@ -50,30 +51,36 @@ const (
 	ViewAgenda  = "agenda"
 	ViewPrefs   = "prefs"
 	ViewMeeting = "meeting" // a meeting starts: Message.Meeting, in a small window of its own
+	ViewSignIn  = "signin"
 )
 
 // The intents the window sends.
 const (
 	IntentRefresh      = "refresh"       // sync now
 	IntentSaveSettings = "save-settings" // Settings (and StartAtLogin): save, apply, set up autostart
-	IntentSignIn       = "sign-in"
+	IntentSignIn       = "sign-in"       // open the sign-in window
 	IntentSignOut      = "sign-out"
 	IntentOpenURL      = "open-url" // URL: a join link or the event in Outlook on the web
 	IntentPrefs        = "prefs"    // open the preferences (the window asks itself, via the tray)
-	IntentSnooze       = "snooze"   // Key: show the meeting's window again in a minute
-	IntentDismiss      = "dismiss"  // Key: the meeting's window is done with
+	IntentSnooze       = "snooze"  // Key: show the meeting's window again in a minute
+	IntentDismiss      = "dismiss" // Key: the meeting's window is done with
+	// IntentSignInStart starts a sign-in from the sign-in window: DeviceCode, and the
+	// ClientID and Tenant the person typed when SignInState.NeedClientID asked for them.
+	IntentSignInStart  = "sign-in-start"
+	IntentSignInCancel = "sign-in-cancel" // cancel the sign-in under way
 )
 
 // A Message is one line.
 type Message struct {
-	Type     string    `json:"type"`
-	Version  int       `json:"version,omitempty"`
-	Snapshot *Snapshot `json:"snapshot,omitempty"`
-	View     string    `json:"view,omitempty"`
-	Intent   *Intent   `json:"intent,omitempty"`
-	Text     string    `json:"text,omitempty"`
-	Meeting  *Meeting  `json:"meeting,omitempty"` // with show of ViewMeeting
-	Event    string    `json:"event,omitempty"`   // with show of ViewAgenda: the event to bring into view
+	Type     string       `json:"type"`
+	Version  int          `json:"version,omitempty"`
+	Snapshot *Snapshot    `json:"snapshot,omitempty"`
+	View     string       `json:"view,omitempty"`
+	Intent   *Intent      `json:"intent,omitempty"`
+	Text     string       `json:"text,omitempty"`
+	Meeting  *Meeting     `json:"meeting,omitempty"` // with show of ViewMeeting
+	Event    string       `json:"event,omitempty"`   // with show of ViewAgenda: the event to bring into view
+	SignIn   *SignInState `json:"sign_in,omitempty"`
 }
 
 // A Meeting is what the window shown when a meeting starts holds. The tray has made the text
@@ -85,6 +92,21 @@ type Meeting struct {
 	JoinURL string `json:"join_url,omitempty"`
 }
 
+// SignInState is what the sign-in window shows: the tray runs the sign-in (it owns the
+// token) and sends its state whenever it changes. The texts in Progress and Failure are the
+// identity platform's, made inert by package auth.
+type SignInState struct {
+	// NeedClientID: no configuration gives a client ID, so the window asks for it and the
+	// tenant.
+	NeedClientID bool `json:"need_client_id,omitempty"`
+	// Running: a sign-in is under way; Progress is its latest step, if any.
+	Running  bool                    `json:"running,omitempty"`
+	Progress *calsync.SignInProgress `json:"progress,omitempty"`
+	// Failure is why the last sign-in failed; Done says it succeeded (the window closes).
+	Failure *calsync.SignInFailure `json:"failure,omitempty"`
+	Done    bool                   `json:"done,omitempty"`
+}
+
 // An Intent is something the user asked for in the window, for the tray to do.
 type Intent struct {
 	Kind         string            `json:"kind"`
@@ -92,6 +114,10 @@ type Intent struct {
 	Settings     *calsync.Settings `json:"settings,omitempty"`
 	StartAtLogin bool              `json:"start_at_login,omitempty"`
 	Key          string            `json:"key,omitempty"` // the meeting, for snooze and dismiss
+	// DeviceCode, ClientID and Tenant go with IntentSignInStart.
+	DeviceCode bool   `json:"device_code,omitempty"`
+	ClientID   string `json:"client_id,omitempty"`
+	Tenant     string `json:"tenant,omitempty"`
 }
 
 // Errors Receive returns for a line it dropped; the stream goes on after them.
@@ -218,7 +244,7 @@ func (m Message) check() error {
 		}
 	case TypeShow:
 		switch m.View {
-		case ViewAgenda, ViewPrefs:
+		case ViewAgenda, ViewPrefs, ViewSignIn:
 		case ViewMeeting:
 			if m.Meeting == nil || m.Meeting.Key == "" {
 				return errors.New("show of a meeting without the meeting")
@@ -231,7 +257,7 @@ func (m Message) check() error {
 			return errors.New("intent without an intent")
 		}
 		switch m.Intent.Kind {
-		case IntentRefresh, IntentSignIn, IntentSignOut, IntentPrefs:
+		case IntentRefresh, IntentSignIn, IntentSignOut, IntentPrefs, IntentSignInStart, IntentSignInCancel:
 		case IntentOpenURL:
 			if m.Intent.URL == "" {
 				return errors.New("open-url without a URL")
@@ -246,6 +272,10 @@ func (m Message) check() error {
 			}
 		default:
 			return fmt.Errorf("unknown intent %q", m.Intent.Kind)
+		}
+	case TypeSignIn:
+		if m.SignIn == nil {
+			return errors.New("signin without a state")
 		}
 	case TypeLog:
 	default:
@@ -309,6 +339,17 @@ type Snapshot struct {
 	NoAccount    bool                  `json:"no_account,omitempty"` // no sign-in to manage (the demo)
 	NoTray       bool                  `json:"no_tray,omitempty"`    // no tray host: the window stands in for it
 	HaveSnapshot bool                  `json:"have_snapshot"`        // false before the loop's first snapshot
+	// Sources says where each sign-in setting comes from, for the Preferences window (as
+	// `caltray whoami` says it); empty without an account to manage.
+	Sources []SettingSource `json:"sources,omitempty"`
+}
+
+// A SettingSource is one sign-in setting, its value and where it comes from ("the flag
+// --tenant", "the managed configuration /etc/xdg/caltray/caltray.json", "the default", …).
+type SettingSource struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	From  string `json:"from"`
 }
 
 // A Sync is one finished sync of the plot.

@@ -61,10 +61,19 @@ type Options struct {
 	// SettingsPath is where the window's "Save" writes; the tray process alone writes it.
 	SettingsPath string
 
-	// SignIn and SignOut run the account's sign-in (it may open a browser) and sign-out; both
-	// nil: no account to manage (the demo).
-	SignIn  func(context.Context) error
+	// SignIn runs an interactive sign-in the sign-in window asked for (it may open a browser;
+	// see SignInRequest) and SignOut the sign-out; both nil: no account to manage. An error
+	// that is a *calsync.SignInFailure (errors.As) is shown by its kind.
+	SignIn  func(context.Context, SignInRequest) error
 	SignOut func() error
+	// NeedsClientID reports that no configuration gives a client ID: the sign-in window asks
+	// for it. Nil: never asks.
+	NeedsClientID func() bool
+	// SignInFirst opens the sign-in window at start (nobody is signed in yet).
+	SignInFirst bool
+	// SettingSources says where each sign-in setting comes from, for the Preferences window;
+	// nil: not shown. Called on the owner goroutine with each snapshot sent to the window.
+	SettingSources func() []ipc.SettingSource
 	// Outage, when set, adds the demo's "Simulate outage" item.
 	Outage func(on bool) error
 
@@ -149,6 +158,7 @@ type Tray struct {
 	starts      *model.Reminders // the meetings' starts, for the start window (see startWindows)
 	win         *window
 	accountBusy bool
+	signin      signInState
 
 	freed bool // FreeOSMemory has run after the first sync
 
@@ -170,6 +180,9 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	t.wg.Go(func() { t.run(ctx) })
 	// The Quit item and the end of a tray-less window cancel t.ctx; signals cancel ctx.
+	if o.SignInFirst && o.SignIn != nil {
+		t.Post(t.openSignIn)
+	}
 	if t.noHost.Load() {
 		t.o.Logger.Warn("no system tray found (on GNOME, install the \"AppIndicator and KStatusNotifierItem Support\" " +
 			"extension, package gnome-shell-extension-appindicator); showing the agenda window instead")
@@ -358,7 +371,7 @@ func (t *Tray) do(it model.Item) {
 	case model.ActionPreferences:
 		t.show(ipc.ViewPrefs)
 	case model.ActionSignIn:
-		t.signIn()
+		t.openSignIn()
 	case model.ActionSignOut:
 		t.signOut()
 	case model.ActionOutage:
@@ -385,7 +398,11 @@ func (t *Tray) intent(in ipc.Intent) {
 	case ipc.IntentOpenURL:
 		t.openURL(in.URL)
 	case ipc.IntentSignIn:
-		t.signIn()
+		t.openSignIn()
+	case ipc.IntentSignInStart:
+		t.startSignIn(SignInRequest{DeviceCode: in.DeviceCode, ClientID: in.ClientID, Tenant: in.Tenant})
+	case ipc.IntentSignInCancel:
+		t.cancelSignIn()
 	case ipc.IntentSignOut:
 		t.signOut()
 	case ipc.IntentPrefs:
@@ -437,19 +454,6 @@ func (t *Tray) openURL(raw string) {
 			t.o.Logger.Error("open link", "err", err)
 			t.notify("Could not open the link", "Install a web browser or xdg-utils, or copy the link from the agenda.")
 		}
-	})
-}
-
-func (t *Tray) signIn() {
-	if t.o.SignIn == nil || t.accountBusy {
-		return
-	}
-	t.accountBusy = true
-	t.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Minute)
-		defer cancel()
-		err := t.o.SignIn(ctx)
-		t.Post(func() { t.accountDone("Sign-in failed", err) })
 	})
 }
 

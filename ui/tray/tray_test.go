@@ -503,7 +503,7 @@ func TestOptionsCheck(t *testing.T) {
 		t.Error("New without Loop and Window succeeded")
 	}
 	_, err := New(Options{Loop: &fakeLoop{}, Window: func(context.Context, bool) (*Child, error) { return nil, errors.New("x") },
-		Settings: calsync.DefaultSettings(), SignIn: func(context.Context) error { return nil }})
+		Settings: calsync.DefaultSettings(), SignIn: func(context.Context, SignInRequest) error { return nil }})
 	if err == nil {
 		t.Error("SignIn without SignOut accepted")
 	}

@@ -41,16 +41,25 @@ type window struct {
 // show asks the window process for a view, starting one if none runs. A window that died
 // (crashed, was killed as hung, or its last window closed) is started again only here, that is
 // when the user asks again.
-func (t *Tray) show(view string) { t.showMessage(ipc.Message{Type: ipc.TypeShow, View: view}) }
+//
+// The messages in before are sent ahead of the show (the sign-in window's state, so the window
+// opens with it).
+func (t *Tray) show(view string, before ...ipc.Message) {
+	t.showMessage(ipc.Message{Type: ipc.TypeShow, View: view}, before...)
+}
 
-// showMessage sends a show message to the window process, starting it if it is not running.
-func (t *Tray) showMessage(m ipc.Message) {
+// showMessage sends a show message to the window process, after the messages in before,
+// starting the process if it is not running.
+func (t *Tray) showMessage(m ipc.Message, before ...ipc.Message) {
 	view := m.View
 	if t.win != nil {
 		select {
 		case <-t.win.done:
 			t.win = nil
 		default:
+			for _, b := range before {
+				t.win.push(b)
+			}
 			t.win.push(m)
 			return
 		}
@@ -68,6 +77,7 @@ func (t *Tray) showMessage(m ipc.Message) {
 	w := &window{child: child, conn: ipc.NewConn(child.In, child.Out), done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	t.win = w
 	w.snap = t.snapshotMessage()
+	w.queue = append(w.queue, before...)
 	w.queue = append(w.queue, m)
 	t.startWindow(w)
 }
@@ -78,6 +88,9 @@ func (t *Tray) snapshotMessage() *ipc.Message {
 	s.Settings = t.settings
 	s.NoAccount = t.o.SignIn == nil
 	s.NoTray = t.noHost.Load()
+	if t.o.SettingSources != nil {
+		s.Sources = t.o.SettingSources()
+	}
 	return &ipc.Message{Type: ipc.TypeSnapshot, Snapshot: &s}
 }
 
