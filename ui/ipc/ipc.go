@@ -62,8 +62,8 @@ const (
 	IntentSignOut      = "sign-out"
 	IntentOpenURL      = "open-url" // URL: a join link or the event in Outlook on the web
 	IntentPrefs        = "prefs"    // open the preferences (the window asks itself, via the tray)
-	IntentSnooze       = "snooze"  // Key: show the meeting's window again in a minute
-	IntentDismiss      = "dismiss" // Key: the meeting's window is done with
+	IntentSnooze       = "snooze"   // Key: show the meeting's window again in a minute
+	IntentDismiss      = "dismiss"  // Key: the meeting's window is done with
 	// IntentSignInStart starts a sign-in from the sign-in window: DeviceCode, and the
 	// ClientID and Tenant the person typed when SignInState.NeedClientID asked for them.
 	IntentSignInStart  = "sign-in-start"
