@@ -246,7 +246,9 @@ func (w *agendaWindow) dayList(snap calsync.Snapshot, now time.Time, signedIn bo
 		if snap.Auth == calsync.AuthSignInNeeded {
 			text = "Your sign-in has expired. Sign in again to update your meetings."
 		}
-		if snap.AuthMessage != "" {
+		// The account's own words, except for nobody signed in: those point to the terminal
+		// and the tray menu, and the button below is the way here.
+		if snap.AuthMessage != "" && snap.Auth != calsync.AuthSignedOut {
 			text += "\n" + snap.AuthMessage
 		}
 		return emptyState(text, c.o.SignIn != nil, "Sign in…", func() { c.do(model.Item{Action: model.ActionSignIn}) })

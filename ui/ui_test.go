@@ -459,7 +459,11 @@ func TestAgendaWindow(t *testing.T) {
 	down.Generation = 3
 	down.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5,
 		LastSuccess: tp(at(10, 42)), LastError: "context deadline exceeded", LastErrorKind: runner.KindTimeout, RetryAt: tp(at(10, 55))}
-	signedOut := calsync.Snapshot{Auth: calsync.AuthSignedOut, Generation: 4}
+	// A first start: nobody signed in, and the loop's first sync stopped at the sign-in.
+	signedOut := calsync.Snapshot{Auth: calsync.AuthSignedOut, Generation: 4,
+		AuthMessage: "Nobody is signed in: run caltray signin, or choose Sign in from the tray menu.",
+		Health: calsync.Health{Status: runner.StatusDegraded, Breaker: "closed", LastError: "sign-in needed: nobody is signed in",
+			LastErrorKind: runner.KindSignIn}}
 	empty := healthy(5)
 	noKeyring := healthy(6, standup)
 	noKeyring.Auth = calsync.AuthNoKeyring
@@ -487,7 +491,9 @@ func TestAgendaWindow(t *testing.T) {
 				"Latest: 10:35: failed after 30.0 s: Microsoft Graph did not answer in 30 s"},
 			[]string{"[Details]", "[Hide details]"}, false, false},
 		{"signed out", signedOut, true,
-			[]string{"You are signed out. Sign in with your Microsoft 365 account to see your meetings.", "[Sign in…]"}, []string{"Today"}, true, false},
+			[]string{"Signed out", "You are signed out. Sign in with your Microsoft 365 account to see your meetings.", "[Sign in…]"},
+			// No panel of failures that never happened, and no pointer to a terminal or a tray.
+			[]string{"Today", "Breaker", "Your sign-in expired or was refused: sign in again", "run caltray signin"}, true, false},
 		{"no meetings", empty, false,
 			[]string{"No meetings today or in the next 7 days.\nIf you expected some, check Preferences: declined, cancelled or all-day events may be hidden.", "[Preferences…]"}, nil, false, false},
 		{"no keyring", noKeyring, false,

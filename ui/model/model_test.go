@@ -540,7 +540,7 @@ func TestSummaryLineAndTroubled(t *testing.T) {
 		{"down", mod(func(s *calsync.Snapshot) {
 			s.Health = calsync.Health{Status: runner.StatusDown, Breaker: "open", ConsecutiveFailures: 5, RetryAt: tp(at(10, 47))}
 		}), "Offline — next try 10:47", true},
-		{"signed out", mod(func(s *calsync.Snapshot) { s.Auth = calsync.AuthSignedOut }), "Signed out", true},
+		{"signed out: nothing failed, the window offers Sign in…", mod(func(s *calsync.Snapshot) { s.Auth = calsync.AuthSignedOut }), "Signed out", false},
 		{"never synced", calsync.Snapshot{Auth: calsync.AuthOK, Syncing: true, Health: calsync.Health{Status: runner.StatusOperational}}, "Syncing…", false},
 	}
 	for _, tt := range tests {

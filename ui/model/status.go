@@ -127,14 +127,18 @@ const NoTrayText = "No tray icon: this desktop has no system tray, so caltray sh
 
 // Troubled reports whether something is wrong that the user should see: the icon is anything
 // but operational (a failing or paused sync, stale data, a sign-in needed). The agenda window
-// then shows the full health panel; otherwise one line.
-func Troubled(s calsync.Snapshot) bool { return IconState(s) != assets.Operational }
+// then shows the full health panel; otherwise one line. Nobody signed in is not trouble: the
+// sync has not failed, it has not started, and the window's empty state offers Sign in… (a
+// first run would otherwise open on a panel of failures that never happened).
+func Troubled(s calsync.Snapshot) bool {
+	return s.Auth != calsync.AuthSignedOut && IconState(s) != assets.Operational
+}
 
 // SummaryLine is the agenda window's health in one line, shown instead of the full panel while
 // nothing is wrong (Troubled is false): "Up to date · synced 10:42". Otherwise, and before the
 // first sync, it is the menu's HealthLine.
 func SummaryLine(s calsync.Snapshot, now time.Time, loc *time.Location) string {
-	if Troubled(s) || s.LastSync.IsZero() {
+	if Troubled(s) || s.LastSync.IsZero() || s.Auth == calsync.AuthSignedOut {
 		return HealthLine(s, now, loc)
 	}
 	line := "Up to date · synced " + when(s.LastSync, now, loc)

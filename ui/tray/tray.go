@@ -180,13 +180,15 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	t.wg.Go(func() { t.run(ctx) })
 	// The Quit item and the end of a tray-less window cancel t.ctx; signals cancel ctx.
-	if o.SignInFirst && o.SignIn != nil {
-		t.Post(t.openSignIn)
-	}
 	if t.noHost.Load() {
 		t.o.Logger.Warn("no system tray found (on GNOME, install the \"AppIndicator and KStatusNotifierItem Support\" " +
 			"extension, package gnome-shell-extension-appindicator); showing the agenda window instead")
 		t.Post(func() { t.show(ipc.ViewAgenda) })
+	}
+	// After the agenda, so that the sign-in window opens over it: it is what a first start is
+	// about.
+	if o.SignInFirst && o.SignIn != nil {
+		t.Post(t.openSignIn)
 	}
 	if o.Host == nil {
 		select {
