@@ -75,3 +75,5 @@ require (
 )
 
 tool github.com/tc-hib/go-winres
+
+replace fyne.io/systray => ./third_party/systray
