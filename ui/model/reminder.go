@@ -107,6 +107,10 @@ func (r *Reminders) Due(apps []calsync.Appointment, now time.Time, p ReminderPol
 	if loc == nil {
 		loc = time.Local
 	}
+	// The wall clock only: time.Now() carries a monotonic reading, which stops while the
+	// computer sleeps, and two times that both carry one are compared on it. Dropped here, a
+	// snooze and the last check's time are compared with now on the wall clock.
+	now = now.Round(0)
 	for k, end := range r.sent {
 		if !end.After(now) {
 			delete(r.sent, k)
@@ -177,6 +181,7 @@ func (r *Reminders) Next(apps []calsync.Appointment, now time.Time, p ReminderPo
 	if loc == nil {
 		loc = time.Local
 	}
+	now = now.Round(0) // the wall clock only, as in Due
 	var next time.Time
 	consider := func(at time.Time) {
 		if next.IsZero() || at.Before(next) {
@@ -207,9 +212,13 @@ func (r *Reminders) Next(apps []calsync.Appointment, now time.Time, p ReminderPo
 }
 
 // Snooze brings the occurrence key back at until. A later Snooze replaces it.
+//
+// until is kept on the wall clock alone (Round(0) drops a monotonic reading): "now plus 5
+// minutes" from time.Now() carries one, and Linux's monotonic clock stops during a suspend,
+// so a snooze compared on it would come back late by the length of the sleep.
 func (r *Reminders) Snooze(key string, until time.Time) {
 	if key != "" {
-		r.snoozed[key] = until
+		r.snoozed[key] = until.Round(0)
 	}
 }
 

@@ -326,3 +326,42 @@ func TestReminderChoices(t *testing.T) {
 		t.Errorf("help %q does not say Snooze and Dismiss stay in caltray", ReminderHelp)
 	}
 }
+
+// Reminders keep and return wall-clock times only. time.Now() carries a monotonic reading as
+// well, and two times that both carry one are compared on it; Linux's monotonic clock stops
+// during a suspend, so a snooze kept with one would come back late by the length of the
+// sleep, and the time since the last check would not show the sleep (golang/go#35012).
+func TestRemindersWallClockOnly(t *testing.T) {
+	now := time.Now() // with a monotonic reading ("m=+0.01" in its String)
+	if !hasMonotonic(now) {
+		t.Skip("time.Now() has no monotonic reading on this platform")
+	}
+	a := remind(meeting("1", "Standup", now.Add(10*time.Minute), 15*time.Minute), 15)
+	apps := []calsync.Appointment{a}
+	tests := []struct {
+		name string
+		kept func(r *Reminders) time.Time
+	}{
+		{"a snooze of five minutes", func(r *Reminders) time.Time {
+			r.Snooze(occurrence(a), now.Add(5*time.Minute))
+			return r.snoozed[occurrence(a)]
+		}},
+		{"the last check's time", func(r *Reminders) time.Time {
+			r.Due(apps, now, ReminderPolicy{}, berlin)
+			return r.checked
+		}},
+		{"Next when a reminder is due", func(r *Reminders) time.Time {
+			return r.Next(apps, now, ReminderPolicy{}, berlin)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.kept(NewReminders()); got.IsZero() || hasMonotonic(got) {
+				t.Errorf("kept %v: zero, or with a monotonic reading", got)
+			}
+		})
+	}
+}
+
+// hasMonotonic reports whether t carries a monotonic clock reading.
+func hasMonotonic(t time.Time) bool { return strings.Contains(t.String(), " m=") }
