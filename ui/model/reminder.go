@@ -81,7 +81,8 @@ func (r Reminder) SnoozeToStart(now time.Time) bool {
 // clock at that moment, never from a timer's idea of elapsed time.
 //
 //   - Each occurrence is announced once, however often Due runs. An occurrence is an event's id
-//     and start: a meeting moved to another time is a new occurrence with its own reminder.
+//     and start: a meeting moved to another time is a new occurrence with its own reminder; one
+//     whose end moves (extended after its reminder) is the same occurrence, not announced again.
 //   - A reminder that fell while the computer slept is given at once if the meeting has not
 //     started; as one "Started N min ago" if it is under way; and meetings that are over are
 //     counted into one summary ("While you were away: 2 meetings"), never one each.
@@ -91,7 +92,7 @@ func (r Reminder) SnoozeToStart(now time.Time) bool {
 // Nothing here joins a meeting; it only says what to show. It is not safe for concurrent
 // use: the tray's owner goroutine owns it.
 type Reminders struct {
-	sent    map[string]time.Time // occurrence key -> its end, to forget it after
+	sent    map[string]time.Time // occurrence key -> its latest known end, to forget it after
 	snoozed map[string]time.Time // occurrence key -> when to remind again
 	checked time.Time            // the now of the last Due; zero before the first
 }
@@ -111,11 +112,6 @@ func (r *Reminders) Due(apps []calsync.Appointment, now time.Time, p ReminderPol
 	// computer sleeps, and two times that both carry one are compared on it. Dropped here, a
 	// snooze and the last check's time are compared with now on the wall clock.
 	now = now.Round(0)
-	for k, end := range r.sent {
-		if !end.After(now) {
-			delete(r.sent, k)
-		}
-	}
 	byKey := make(map[string]calsync.Appointment, len(r.snoozed))
 	var out []Reminder
 	var missed []calsync.Appointment
@@ -123,6 +119,12 @@ func (r *Reminders) Due(apps []calsync.Appointment, now time.Time, p ReminderPol
 		key := occurrence(a)
 		if _, ok := r.snoozed[key]; ok {
 			byKey[key] = a
+		}
+		if _, ok := r.sent[key]; ok {
+			// Its end as it is now: a meeting extended after its reminder (the key is its
+			// start only) is remembered to its new end, not forgotten at the old one and
+			// announced again as "Started 30 min ago".
+			r.sent[key] = a.EndIn(loc)
 		}
 		lead, ok := p.Lead(a)
 		if !ok {
@@ -169,6 +171,13 @@ func (r *Reminders) Due(apps []calsync.Appointment, now time.Time, p ReminderPol
 	}
 	if len(missed) > 0 {
 		out = append(out, missedSummary(missed, loc))
+	}
+	// Forget what has ended: its end as of this call for an occurrence still in apps, the
+	// end it last had for one that is gone.
+	for k, end := range r.sent {
+		if !end.After(now) {
+			delete(r.sent, k)
+		}
 	}
 	r.checked = now
 	return out

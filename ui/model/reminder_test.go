@@ -170,6 +170,16 @@ func TestRemindersSchedule(t *testing.T) {
 				s.until(at(12, 30))
 			},
 			[]string{"11:45 Standup in 15 min"}},
+		{"a meeting extended after its reminder was shown", at(9, 30), outlook, []calsync.Appointment{
+			remind(meeting("r", "Review", at(10, 0), 30*time.Minute), 15)},
+			func(s *sim) {
+				s.until(at(9, 50))
+				longer := s.apps[0]
+				longer.End = at(11, 0).UTC() // the organiser extends it to 11:00
+				s.apps = []calsync.Appointment{longer}
+				s.until(at(12, 0))
+			},
+			[]string{"09:45 Review in 15 min"}},
 		{"a meeting cancelled after its reminder was scheduled", at(10, 30), outlook, []calsync.Appointment{standup},
 			func(s *sim) {
 				s.until(at(10, 40))
