@@ -85,7 +85,9 @@ func (r Reminder) SnoozeToStart(now time.Time) bool {
 //     whose end moves (extended after its reminder) is the same occurrence, not announced again.
 //   - A reminder that fell while the computer slept is given at once if the meeting has not
 //     started; as one "Started N min ago" if it is under way; and meetings that are over are
-//     counted into one summary ("While you were away: 2 meetings"), never one each.
+//     counted into one summary ("While you were away: 2 meetings"), never one each. Asleep
+//     means a gap of more than awayGap since the last check: without one, a meeting already
+//     over when its reminder falls (a zero-length event reminding at its start) gets its own.
 //   - Snooze brings an occurrence back at a time the user chose; Dismiss forgets the snooze.
 //     Both are caltray's own: it reads the calendar and never changes Outlook's reminders.
 //
@@ -96,6 +98,12 @@ type Reminders struct {
 	snoozed map[string]time.Time // occurrence key -> when to remind again
 	checked time.Time            // the now of the last Due; zero before the first
 }
+
+// awayGap is how long between two checks means the user was away (the computer slept, or
+// caltray was stopped): the caller checks at least once a minute, so a gap of a minute plus
+// slack for a busy machine is still the user at the computer. Only after a longer one are
+// meetings that are over counted as missed.
+const awayGap = 2 * time.Minute
 
 // NewReminders returns a Reminders that has sent nothing.
 func NewReminders() *Reminders {
@@ -136,13 +144,18 @@ func (r *Reminders) Due(apps []calsync.Appointment, now time.Time, p ReminderPol
 			continue
 		}
 		if !end.After(now) {
-			// Over. Its reminder fell between the last check and now, so the computer slept
-			// through it: counted into the summary. Before the first check (caltray was not
-			// running) it is no news.
-			if !r.checked.IsZero() && at.After(r.checked) {
-				missed = append(missed, a)
+			// Over. Before the first check (caltray was not running), or with its reminder
+			// before the last check, it is no news. Its reminder fell since the last check:
+			// after a gap (the computer slept) it is counted into the summary; without one
+			// the user was here and the meeting was only short (a zero-length event reminding
+			// at its start), so it gets its own reminder below.
+			if r.checked.IsZero() || !at.After(r.checked) {
+				continue
 			}
-			continue
+			if now.Sub(r.checked) > awayGap {
+				missed = append(missed, a)
+				continue
+			}
 		}
 		r.sent[key] = end
 		if a.AllDay && !start.After(now) {

@@ -161,6 +161,22 @@ func TestRemindersSchedule(t *testing.T) {
 			},
 			[]string{"10:35 Before sleep is starting now",
 				"11:20 Ahead in 10 min", "11:20 Started 25 min ago: Under way", "11:20 While you were away: 2 meetings"}},
+		{"a zero-length event reminding at its start, the user present", at(9, 30),
+			ReminderPolicy{Mode: calsync.RemindersFixed}, []calsync.Appointment{meeting("z", "Deadline", at(10, 0), 0)},
+			func(s *sim) { s.until(at(11, 0)) },
+			[]string{"10:00 Deadline is starting now"}},
+		{"a zero-length event with an Outlook reminder at its start, the user present", at(9, 30), outlook,
+			[]calsync.Appointment{remind(meeting("z", "Deadline", at(10, 0), 0), 0)},
+			func(s *sim) { s.until(at(11, 0)) },
+			[]string{"10:00 Deadline is starting now"}},
+		{"a zero-length event reminding at its start, slept through", at(9, 30),
+			ReminderPolicy{Mode: calsync.RemindersFixed}, []calsync.Appointment{meeting("z", "Deadline", at(10, 0), 0)},
+			func(s *sim) {
+				s.until(at(9, 50))
+				s.sleep(at(10, 30))
+				s.until(at(11, 0))
+			},
+			[]string{"10:30 While you were away: 1 meeting"}},
 		{"a meeting moved after its reminder was scheduled", at(10, 30), outlook, []calsync.Appointment{standup},
 			func(s *sim) {
 				s.until(at(10, 40))
