@@ -81,20 +81,29 @@ func (r Reminder) SnoozeToStart(now time.Time) bool {
 // clock at that moment, never from a timer's idea of elapsed time.
 //
 //   - Each occurrence is announced once, however often Due runs. An occurrence is an event's id
-//     and start: a meeting moved to another time is a new occurrence with its own reminder.
+//     and start: a meeting moved to another time is a new occurrence with its own reminder; one
+//     whose end moves (extended after its reminder) is the same occurrence, not announced again.
 //   - A reminder that fell while the computer slept is given at once if the meeting has not
 //     started; as one "Started N min ago" if it is under way; and meetings that are over are
-//     counted into one summary ("While you were away: 2 meetings"), never one each.
+//     counted into one summary ("While you were away: 2 meetings"), never one each. Asleep
+//     means a gap of more than awayGap since the last check: without one, a meeting already
+//     over when its reminder falls (a zero-length event reminding at its start) gets its own.
 //   - Snooze brings an occurrence back at a time the user chose; Dismiss forgets the snooze.
 //     Both are caltray's own: it reads the calendar and never changes Outlook's reminders.
 //
 // Nothing here joins a meeting; it only says what to show. It is not safe for concurrent
 // use: the tray's owner goroutine owns it.
 type Reminders struct {
-	sent    map[string]time.Time // occurrence key -> its end, to forget it after
+	sent    map[string]time.Time // occurrence key -> its latest known end, to forget it after
 	snoozed map[string]time.Time // occurrence key -> when to remind again
 	checked time.Time            // the now of the last Due; zero before the first
 }
+
+// awayGap is how long between two checks means the user was away (the computer slept, or
+// caltray was stopped): the caller checks at least once a minute, so a gap of a minute plus
+// slack for a busy machine is still the user at the computer. Only after a longer one are
+// meetings that are over counted as missed.
+const awayGap = 2 * time.Minute
 
 // NewReminders returns a Reminders that has sent nothing.
 func NewReminders() *Reminders {
@@ -107,11 +116,10 @@ func (r *Reminders) Due(apps []calsync.Appointment, now time.Time, p ReminderPol
 	if loc == nil {
 		loc = time.Local
 	}
-	for k, end := range r.sent {
-		if !end.After(now) {
-			delete(r.sent, k)
-		}
-	}
+	// The wall clock only: time.Now() carries a monotonic reading, which stops while the
+	// computer sleeps, and two times that both carry one are compared on it. Dropped here, a
+	// snooze and the last check's time are compared with now on the wall clock.
+	now = now.Round(0)
 	byKey := make(map[string]calsync.Appointment, len(r.snoozed))
 	var out []Reminder
 	var missed []calsync.Appointment
@@ -119,6 +127,12 @@ func (r *Reminders) Due(apps []calsync.Appointment, now time.Time, p ReminderPol
 		key := occurrence(a)
 		if _, ok := r.snoozed[key]; ok {
 			byKey[key] = a
+		}
+		if _, ok := r.sent[key]; ok {
+			// Its end as it is now: a meeting extended after its reminder (the key is its
+			// start only) is remembered to its new end, not forgotten at the old one and
+			// announced again as "Started 30 min ago".
+			r.sent[key] = a.EndIn(loc)
 		}
 		lead, ok := p.Lead(a)
 		if !ok {
@@ -130,13 +144,18 @@ func (r *Reminders) Due(apps []calsync.Appointment, now time.Time, p ReminderPol
 			continue
 		}
 		if !end.After(now) {
-			// Over. Its reminder fell between the last check and now, so the computer slept
-			// through it: counted into the summary. Before the first check (caltray was not
-			// running) it is no news.
-			if !r.checked.IsZero() && at.After(r.checked) {
-				missed = append(missed, a)
+			// Over. Before the first check (caltray was not running), or with its reminder
+			// before the last check, it is no news. Its reminder fell since the last check:
+			// after a gap (the computer slept) it is counted into the summary; without one
+			// the user was here and the meeting was only short (a zero-length event reminding
+			// at its start), so it gets its own reminder below.
+			if r.checked.IsZero() || !at.After(r.checked) {
+				continue
 			}
-			continue
+			if now.Sub(r.checked) > awayGap {
+				missed = append(missed, a)
+				continue
+			}
 		}
 		r.sent[key] = end
 		if a.AllDay && !start.After(now) {
@@ -166,6 +185,13 @@ func (r *Reminders) Due(apps []calsync.Appointment, now time.Time, p ReminderPol
 	if len(missed) > 0 {
 		out = append(out, missedSummary(missed, loc))
 	}
+	// Forget what has ended: its end as of this call for an occurrence still in apps, the
+	// end it last had for one that is gone.
+	for k, end := range r.sent {
+		if !end.After(now) {
+			delete(r.sent, k)
+		}
+	}
 	r.checked = now
 	return out
 }
@@ -177,6 +203,7 @@ func (r *Reminders) Next(apps []calsync.Appointment, now time.Time, p ReminderPo
 	if loc == nil {
 		loc = time.Local
 	}
+	now = now.Round(0) // the wall clock only, as in Due
 	var next time.Time
 	consider := func(at time.Time) {
 		if next.IsZero() || at.Before(next) {
@@ -207,9 +234,13 @@ func (r *Reminders) Next(apps []calsync.Appointment, now time.Time, p ReminderPo
 }
 
 // Snooze brings the occurrence key back at until. A later Snooze replaces it.
+//
+// until is kept on the wall clock alone (Round(0) drops a monotonic reading): "now plus 5
+// minutes" from time.Now() carries one, and Linux's monotonic clock stops during a suspend,
+// so a snooze compared on it would come back late by the length of the sleep.
 func (r *Reminders) Snooze(key string, until time.Time) {
 	if key != "" {
-		r.snoozed[key] = until
+		r.snoozed[key] = until.Round(0)
 	}
 }
 

@@ -161,6 +161,22 @@ func TestRemindersSchedule(t *testing.T) {
 			},
 			[]string{"10:35 Before sleep is starting now",
 				"11:20 Ahead in 10 min", "11:20 Started 25 min ago: Under way", "11:20 While you were away: 2 meetings"}},
+		{"a zero-length event reminding at its start, the user present", at(9, 30),
+			ReminderPolicy{Mode: calsync.RemindersFixed}, []calsync.Appointment{meeting("z", "Deadline", at(10, 0), 0)},
+			func(s *sim) { s.until(at(11, 0)) },
+			[]string{"10:00 Deadline is starting now"}},
+		{"a zero-length event with an Outlook reminder at its start, the user present", at(9, 30), outlook,
+			[]calsync.Appointment{remind(meeting("z", "Deadline", at(10, 0), 0), 0)},
+			func(s *sim) { s.until(at(11, 0)) },
+			[]string{"10:00 Deadline is starting now"}},
+		{"a zero-length event reminding at its start, slept through", at(9, 30),
+			ReminderPolicy{Mode: calsync.RemindersFixed}, []calsync.Appointment{meeting("z", "Deadline", at(10, 0), 0)},
+			func(s *sim) {
+				s.until(at(9, 50))
+				s.sleep(at(10, 30))
+				s.until(at(11, 0))
+			},
+			[]string{"10:30 While you were away: 1 meeting"}},
 		{"a meeting moved after its reminder was scheduled", at(10, 30), outlook, []calsync.Appointment{standup},
 			func(s *sim) {
 				s.until(at(10, 40))
@@ -170,6 +186,16 @@ func TestRemindersSchedule(t *testing.T) {
 				s.until(at(12, 30))
 			},
 			[]string{"11:45 Standup in 15 min"}},
+		{"a meeting extended after its reminder was shown", at(9, 30), outlook, []calsync.Appointment{
+			remind(meeting("r", "Review", at(10, 0), 30*time.Minute), 15)},
+			func(s *sim) {
+				s.until(at(9, 50))
+				longer := s.apps[0]
+				longer.End = at(11, 0).UTC() // the organiser extends it to 11:00
+				s.apps = []calsync.Appointment{longer}
+				s.until(at(12, 0))
+			},
+			[]string{"09:45 Review in 15 min"}},
 		{"a meeting cancelled after its reminder was scheduled", at(10, 30), outlook, []calsync.Appointment{standup},
 			func(s *sim) {
 				s.until(at(10, 40))
@@ -326,3 +352,42 @@ func TestReminderChoices(t *testing.T) {
 		t.Errorf("help %q does not say Snooze and Dismiss stay in caltray", ReminderHelp)
 	}
 }
+
+// Reminders keep and return wall-clock times only. time.Now() carries a monotonic reading as
+// well, and two times that both carry one are compared on it; Linux's monotonic clock stops
+// during a suspend, so a snooze kept with one would come back late by the length of the
+// sleep, and the time since the last check would not show the sleep (golang/go#35012).
+func TestRemindersWallClockOnly(t *testing.T) {
+	now := time.Now() // with a monotonic reading ("m=+0.01" in its String)
+	if !hasMonotonic(now) {
+		t.Skip("time.Now() has no monotonic reading on this platform")
+	}
+	a := remind(meeting("1", "Standup", now.Add(10*time.Minute), 15*time.Minute), 15)
+	apps := []calsync.Appointment{a}
+	tests := []struct {
+		name string
+		kept func(r *Reminders) time.Time
+	}{
+		{"a snooze of five minutes", func(r *Reminders) time.Time {
+			r.Snooze(occurrence(a), now.Add(5*time.Minute))
+			return r.snoozed[occurrence(a)]
+		}},
+		{"the last check's time", func(r *Reminders) time.Time {
+			r.Due(apps, now, ReminderPolicy{}, berlin)
+			return r.checked
+		}},
+		{"Next when a reminder is due", func(r *Reminders) time.Time {
+			return r.Next(apps, now, ReminderPolicy{}, berlin)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.kept(NewReminders()); got.IsZero() || hasMonotonic(got) {
+				t.Errorf("kept %v: zero, or with a monotonic reading", got)
+			}
+		})
+	}
+}
+
+// hasMonotonic reports whether t carries a monotonic clock reading.
+func hasMonotonic(t time.Time) bool { return strings.Contains(t.String(), " m=") }

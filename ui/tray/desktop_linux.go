@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +26,8 @@ type Desktop struct {
 	conn     *dbus.Conn
 	log      *slog.Logger
 	notifier notify.Notifier
-	actions  bool
+	actions  bool        // the server lists "actions": reminders get their buttons
+	markup   bool        // the server lists "body-markup": a body is markup there, so its text is escaped
 	show     chan string // buffered(1): Show calls from a second caltray, or a clicked notification
 
 	nmu  sync.Mutex                  // guards the notifier's start: notifications come from several goroutines
@@ -210,12 +212,13 @@ func (d *Desktop) WatchTrayHost() (<-chan struct{}, error) {
 
 // Notify shows a notification through org.freedesktop.Notifications, with the agenda as its
 // default action where the server supports actions. The text is data in a D-Bus message,
-// never markup or a script; the caller has made it inert.
+// never a script; the caller has made it inert, and the body is escaped where the server
+// reads it as markup (see notification).
 func (d *Desktop) Notify(title, body string) {
 	if !d.openNotifier() {
 		return
 	}
-	note := notification(title, body)
+	note := d.notification(title, body)
 	if d.actions {
 		note.Actions = []notify.Action{{Key: string(NoteOpen), Label: NoteOpen.Label()}}
 	}
@@ -234,7 +237,7 @@ func (d *Desktop) Remind(n Note, act func(NoteAction)) {
 	if !d.openNotifier() {
 		return
 	}
-	note := notification(n.Title, n.Body)
+	note := d.notification(n.Title, n.Body)
 	note.ExpireTimeout = notify.ExpireTimeoutNever
 	if d.actions {
 		for _, a := range n.Actions() {
@@ -265,10 +268,27 @@ type debugLog struct{ l *slog.Logger }
 
 func (d debugLog) Printf(format string, v ...any) { d.l.Debug(fmt.Sprintf(format, v...)) }
 
-func notification(title, body string) notify.Notification {
+// notification is a notification of title and body, the body escaped where the server reads
+// it as markup. The Desktop Notifications Specification lets a server that lists the
+// "body-markup" capability interpret a small HTML subset in the body (Plasma, dunst, mako,
+// xfce4-notifyd; GNOME Shell honours <b>, <i>, <u>), and with "body-hyperlinks" and
+// "body-images" <a href> becomes a clickable link (past the http/https check Join makes) and
+// <img> an image. The body holds meeting text anyone can send (a location), which inert.String
+// does not escape: so &, < and > become entities there, and show as themselves. The spec
+// defines markup for the body alone: the summary is plain text and is sent as it is. A server
+// without the capability shows the body as plain text, so escaping it there would show
+// "&amp;".
+func (d *Desktop) notification(title, body string) notify.Notification {
+	if d.markup {
+		body = markupEscaper.Replace(body)
+	}
 	return notify.Notification{AppName: "caltray", Summary: title, Body: body, ExpireTimeout: notify.ExpireTimeoutSetByNotificationServer,
 		Hints: map[string]dbus.Variant{"desktop-entry": dbus.MakeVariant("caltray")}}
 }
+
+// markupEscaper makes text inert as notification body markup: & (an entity), < and > (a tag).
+// Quotes mean something only inside a tag, which escaped text never opens.
+var markupEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // openNotifier connects to the notification server on first use and asks what it can do.
 func (d *Desktop) openNotifier() bool {
@@ -287,6 +307,9 @@ func (d *Desktop) openNotifier() bool {
 	d.acts = map[uint32]func(NoteAction){}
 	caps, err := n.GetCapabilities()
 	d.actions = err == nil && slices.Contains(caps, "actions")
+	// Unknown capabilities (the call failed) are taken as markup: "&amp;" shown literally is
+	// a lesser harm than a link or an image from a stranger's meeting text.
+	d.markup = err != nil || slices.Contains(caps, "body-markup")
 	return true
 }
 

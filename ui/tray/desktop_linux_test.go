@@ -28,6 +28,7 @@ type noteServer struct {
 	conn  *dbus.Conn
 	mu    sync.Mutex
 	notes []sentNote
+	caps  []string // what GetCapabilities lists; nil for "actions" and "body"
 }
 
 type sentNote struct {
@@ -44,7 +45,19 @@ const (
 )
 
 func (s *noteServer) GetCapabilities() ([]string, *dbus.Error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.caps != nil {
+		return slices.Clone(s.caps), nil
+	}
 	return []string{"actions", "body"}, nil
+}
+
+// setCaps makes the server list caps, before a Desktop first asks.
+func (s *noteServer) setCaps(caps ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.caps = caps
 }
 
 func (s *noteServer) Notify(app string, replaces uint32, icon, summary, body string, actions []string,
@@ -240,6 +253,43 @@ func TestReminderNotificationActions(t *testing.T) {
 			}
 			if !tt.wantOpen && len(opened()) != 0 {
 				t.Errorf("opened %q without Join: nothing is joined by itself", opened())
+			}
+		})
+	}
+}
+
+// A meeting's location is anyone's text. Where the notification server reads the body as
+// markup ("body-markup"), caltray escapes it, so a location that is a link (or an image, or
+// bold) shows as the text it is; where the server shows the body as plain text, it is sent as
+// it is. The summary is plain text by the spec, and never escaped.
+func TestReminderNotificationBodyMarkup(t *testing.T) {
+	const location = `<a href="https://evil.example">R&D</a>`
+	tests := []struct {
+		name     string
+		caps     []string
+		wantBody string
+	}{
+		{"a server that reads markup", []string{"actions", "body", "body-markup", "body-hyperlinks"},
+			`09:10 – 09:25, &lt;a href="https://evil.example"&gt;R&amp;D&lt;/a&gt;`},
+		{"a server that shows plain text", []string{"actions", "body"},
+			"09:10 – 09:25, " + location},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startNoteServer(t)
+			srv.setCaps(tt.caps...)
+			d, err := OpenDesktop(slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(d.Close)
+			h := newHarness(t, func(o *Options) { o.Notify, o.Remind = d.Notify, d.Remind })
+			now := h.clock.Now() // 09:00 UTC
+			h.loop.ch <- snapshot(now, calsync.Appointment{ID: "r", Subject: "R&D <sync>", Location: location,
+				Start: now.Add(10 * time.Minute), End: now.Add(25 * time.Minute), Reminder: calsync.RemindBefore(10)})
+			wait(t, "the reminder", func() bool { return len(srv.sent()) == 1 })
+			if n := srv.sent()[0]; n.summary != "R&D <sync> in 10 min" || n.body != tt.wantBody {
+				t.Errorf("summary %q, body %q; want %q, %q", n.summary, n.body, "R&D <sync> in 10 min", tt.wantBody)
 			}
 		})
 	}

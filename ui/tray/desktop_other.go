@@ -79,8 +79,9 @@ func (d *Desktop) Notify(title, body string) {
 
 // Remind shows a reminder's text as a notification without buttons: a toast's buttons need an
 // AppUserModelID (a Start-menu shortcut) and an activation handler that caltray does not have
-// yet (docs/DESIGN.md), and macOS has no notification path here yet. Join and Snooze stay in
-// the tray menu and the agenda.
+// yet (docs/DESIGN.md), and macOS has no notification path here yet. Join stays in the tray
+// menu and the agenda; a reminder here cannot be snoozed or dismissed (only the start window,
+// when the user turned it on, has its own Snooze 1 min and Dismiss).
 func (d *Desktop) Remind(n Note, _ func(NoteAction)) { d.Notify(n.Title, n.Body) }
 
 func HasDisplay() bool { return true }

@@ -540,7 +540,8 @@ func (g *gatedHost) SetIcon(s assets.State) {
 // Run touches the host only after it is ready (systray's menu calls race with its start), and
 // ends when ctx does.
 func TestRunWaitsForTheHost(t *testing.T) {
-	loop := &fakeLoop{ch: make(chan calsync.Snapshot, 1)}
+	// Unbuffered: a send returns only when the owner goroutine takes the snapshot.
+	loop := &fakeLoop{ch: make(chan calsync.Snapshot)}
 	host := &gatedHost{fakeHost: fakeHost{icon: -1}, release: make(chan struct{}), quit: make(chan struct{})}
 	o := Options{Loop: loop, Settings: calsync.DefaultSettings(), Location: time.UTC, Host: host,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -549,7 +550,9 @@ func TestRunWaitsForTheHost(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, o) }()
 	loop.ch <- snapshot(time.Now())
-	time.Sleep(100 * time.Millisecond) // the owner has had time to render, were it allowed to
+	// The owner takes the second snapshot only once it has rendered the first, which would
+	// have touched the host had it not waited for it to be ready.
+	loop.ch <- snapshot(time.Now())
 	close(host.release)
 	wait(t, "the menu after ready", func() bool {
 		host.mu.Lock()
