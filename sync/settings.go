@@ -142,9 +142,6 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 // in s, so decoding over DefaultSettings fills the gaps with defaults.
 func (s *Settings) UnmarshalJSON(data []byte) error {
 	f := s.file()
-	// A file from before the reminder modes has no "reminders" key; in it, reminder_minutes 0
-	// meant "no reminders", and it still does.
-	f.Reminders = ""
 	if err := json.Unmarshal(data, &f); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
@@ -157,11 +154,14 @@ func (s *Settings) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("interval: %q is not a duration; write it like \"5m\" or \"1h30m\"", f.Interval)
 	}
 	mode := ReminderMode(f.Reminders)
-	switch {
-	case f.Reminders != "":
-	case f.ReminderMinutes == 0:
+	// A file from before the reminder modes has no "reminders" key; in it, reminder_minutes 0
+	// meant "no reminders", and it still does. The rule reads what data says, never the
+	// values it is decoded over: a user file silent on reminders keeps the managed
+	// configuration's "fixed" with 0 minutes (remind at the start).
+	if f.ReminderMinutes == 0 && hasKey(data, "reminder_minutes") && !hasKey(data, "reminders") {
 		mode = RemindersOff
-	default:
+	}
+	if mode == "" {
 		mode = s.Reminders
 		if mode == "" {
 			mode = RemindersOutlook
@@ -179,6 +179,21 @@ func (s *Settings) UnmarshalJSON(data []byte) error {
 		StartWindow:     f.StartWindow,
 	}
 	return nil
+}
+
+// hasKey reports whether data, a JSON object, has the top-level key, matched without case as
+// encoding/json matches keys.
+func hasKey(data []byte, key string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return false
+	}
+	for k := range m {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }
 
 func jsonKind(goKind string) string {

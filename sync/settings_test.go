@@ -121,6 +121,50 @@ func TestLoadSettings(t *testing.T) {
 
 func ptr(s string) *string { return &s }
 
+// TestReadSettingsOverKeepsWhatTheFileLeavesOut: the legacy rule "reminder_minutes 0 means
+// off" reads the user's file only. A managed "remind at the start" (fixed, 0 minutes) stands
+// when the user's file says nothing of reminders, and is overridden only by what it does say.
+func TestReadSettingsOverKeepsWhatTheFileLeavesOut(t *testing.T) {
+	atStart := DefaultSettings()
+	atStart.Reminders, atStart.ReminderMinutes = RemindersFixed, 0
+	off := DefaultSettings()
+	off.Reminders, off.ReminderMinutes = RemindersOff, 0
+	tests := []struct {
+		name        string
+		def         Settings
+		file        string
+		wantMode    ReminderMode
+		wantMinutes int
+		wantWindow  int
+	}{
+		{"silent on reminders keeps the managed fixed 0", atStart, `{"window_days": 3}`, RemindersFixed, 0, 3},
+		{"empty object keeps the managed fixed 0", atStart, `{}`, RemindersFixed, 0, 7},
+		{"legacy file alone: 0 means off", atStart, `{"reminder_minutes": 0}`, RemindersOff, 0, 7},
+		{"legacy file, key in another case", atStart, `{"Reminder_Minutes": 0}`, RemindersOff, 0, 7},
+		{"legacy file over the built-in defaults", DefaultSettings(), `{"reminder_minutes": 0}`, RemindersOff, 0, 7},
+		{"explicit fixed 0", DefaultSettings(), `{"reminders": "fixed", "reminder_minutes": 0}`, RemindersFixed, 0, 7},
+		{"explicit fixed 0 over managed off", off, `{"reminders": "fixed", "reminder_minutes": 0}`, RemindersFixed, 0, 7},
+		{"minutes only keeps the managed mode", atStart, `{"reminder_minutes": 10}`, RemindersFixed, 10, 7},
+		{"mode only keeps the managed minutes", atStart, `{"reminders": "outlook"}`, RemindersOutlook, 0, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "settings.json")
+			if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := ReadSettingsOver(path, tt.def)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Reminders != tt.wantMode || got.ReminderMinutes != tt.wantMinutes || got.WindowDays != tt.wantWindow {
+				t.Errorf("got reminders %q, %d minutes, window %d; want %q, %d, %d",
+					got.Reminders, got.ReminderMinutes, got.WindowDays, tt.wantMode, tt.wantMinutes, tt.wantWindow)
+			}
+		})
+	}
+}
+
 // Unknown keys are not errors (a newer caltray may have written them) but never silently
 // ignored: each gets a warning naming it and the closest known key.
 func TestReadSettingsWarnsOfUnknownKeys(t *testing.T) {
