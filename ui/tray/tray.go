@@ -459,8 +459,17 @@ func (t *Tray) openURL(raw string) {
 	})
 }
 
+// signOut signs out off the owner goroutine. A sign-in under way (the sign-in window's) is
+// cancelled first and the sign-out waits for its end (see signInDone): run side by side, the
+// sign-in could save a new account record after the sign-out removed the old one and its
+// cache key, leaving the user signed in after asking to sign out.
 func (t *Tray) signOut() {
 	if t.o.SignOut == nil || t.accountBusy {
+		return
+	}
+	if t.signin.cancel != nil {
+		t.signin.signOut = true
+		t.signin.cancel()
 		return
 	}
 	t.accountBusy = true
