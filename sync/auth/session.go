@@ -441,6 +441,13 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, o SignInOptions, ne
 	if progress == nil {
 		progress = func(calsync.SignInProgress) {}
 	}
+	// How long the caller gives the sign-in (the tray: calsync.SignInTimeout), to say so
+	// should it run out.
+	var limit time.Duration
+	if dl, ok := ctx.Deadline(); ok {
+		limit = time.Until(dl)
+	}
+	failed := func(err error) error { return signInFailed(ctx, err, set, limit) }
 	ctx = duringSignIn(ctx)
 	if err := s.store.probe(ctx); err != nil {
 		if needKeyring {
@@ -457,7 +464,7 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, o SignInOptions, ne
 	if o.DeviceCode {
 		dc, err := client.AcquireTokenByDeviceCode(ctx, sc)
 		if err != nil {
-			return signInFailed(ctx, err, set)
+			return failed(err)
 		}
 		fmt.Fprintln(out, inert.String(dc.Result.Message)) // the identity platform's text
 		// The address and the code are the identity platform's too: inert, and the address
@@ -469,7 +476,7 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, o SignInOptions, ne
 		progress(p)
 		ar, err = dc.AuthenticationResult(ctx)
 		if err != nil {
-			return signInFailed(ctx, err, set)
+			return failed(err)
 		}
 	} else {
 		openBrowser := s.cfg.OpenBrowser
@@ -488,7 +495,7 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, o SignInOptions, ne
 				return nil
 			}))
 		if err != nil {
-			return signInFailed(ctx, err, set)
+			return failed(err)
 		}
 	}
 	acct := accountFrom(ar, set)
@@ -614,12 +621,26 @@ var failureKinds = map[string]calsync.SignInFailureKind{
 // signInFailed words an interactive sign-in's failure, as a *calsync.SignInFailure: the text
 // the command line prints, and the kind (with, for an administrator's consent, the address to
 // send to IT) a window words plainly.
-func signInFailed(ctx context.Context, err error, set settings) error {
+//
+// Only the caller's cancel (context.Canceled) is a cancellation. ctx's deadline passing is a
+// failure of its own, FailTimedOut, that says how long the sign-in had (limit, when known) and
+// what to do: nobody cancelled it, and the tray logs it.
+func signInFailed(ctx context.Context, err error, set settings, limit time.Duration) error {
 	var f *calsync.SignInFailure
 	if errors.As(err, &f) {
 		return f // no browser: already worded
 	}
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) || errors.Is(err, context.Canceled) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		took := "took too long"
+		if limit >= time.Minute {
+			took = fmt.Sprintf("took longer than %d minutes", int(limit.Round(time.Minute).Minutes()))
+		} else if limit > 0 {
+			took = fmt.Sprintf("took longer than %v", limit.Round(time.Millisecond))
+		}
+		return &calsync.SignInFailure{Kind: calsync.FailTimedOut, Err: err,
+			Message: fmt.Sprintf("sign-in failed: the sign-in %s and was stopped; try again, or use a code instead (caltray signin --device-code)", took)}
+	}
+	if errors.Is(err, context.Canceled) {
 		return &calsync.SignInFailure{Kind: calsync.FailCancelled, Message: fmt.Sprintf("sign-in failed: %v", inertError{err}), Err: err}
 	}
 	oe, ok := oauthErrorOf(err)

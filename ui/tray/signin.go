@@ -3,7 +3,6 @@ package tray
 import (
 	"context"
 	"errors"
-	"time"
 
 	calsync "caltray/sync"
 	"caltray/sync/inert"
@@ -20,8 +19,7 @@ type SignInRequest struct {
 }
 
 // signInTimeout bounds one interactive sign-in: a browser left open, a code never entered.
-// The device code itself expires after 15 minutes.
-const signInTimeout = 16 * time.Minute
+const signInTimeout = calsync.SignInTimeout
 
 // signInState is the sign-in the owner goroutine runs for the window.
 type signInState struct {
