@@ -53,6 +53,11 @@ func TestSettingSources(t *testing.T) {
 		a.ClientID = clientID
 		return a
 	}
+	recordIn := func(clientID, managed, tenant, authority string) *auth.Account {
+		a := &auth.Account{AuthorityURL: authority, Tenant: tenant, ManagedClientID: managed}
+		a.ClientID = clientID
+		return a
+	}
 	fromFile := "the managed configuration " + file
 	tests := []struct {
 		name string
@@ -72,6 +77,18 @@ func TestSettingSources(t *testing.T) {
 			{fileID, "the account record (signed in under the managed configuration's client ID)"}, {"organizations", "the account record"}, {"https://login.microsoftonline.com/", "the account record"}, {full.GraphURL, fromFile}}},
 		{"the file moved to a new registration", nil, "", record(fileID, fileID), moved, [4][2]string{
 			{newID, fromFile + " (a new one: sign in again)"}, {"contoso.onmicrosoft.com", fromFile}, {"https://login.microsoftonline.us/", fromFile}, {full.GraphURL, fromFile}}},
+		// The file moved the account but names no tenant or authority: the next sign-in keeps
+		// the record's (auth.Resolve), so whoami and Preferences must name them, not the default.
+		{"moved by a file silent on tenant and authority", nil, "", recordIn(fileID, fileID, "fabrikam.onmicrosoft.com", "https://login.microsoftonline.us/"),
+			preset.File{Path: file, ClientID: newID}, [4][2]string{
+				{newID, fromFile + " (a new one: sign in again)"}, {"fabrikam.onmicrosoft.com", "the account record"},
+				{"https://login.microsoftonline.us/", "the account record"}, {origin.DefaultGraph, "the default"}}},
+		{"moved by a file with a tenant only", nil, "", recordIn(fileID, fileID, "fabrikam.onmicrosoft.com", "https://login.microsoftonline.us/"),
+			preset.File{Path: file, ClientID: newID, Tenant: "contoso.onmicrosoft.com"}, [4][2]string{
+				{newID, fromFile + " (a new one: sign in again)"}, {"contoso.onmicrosoft.com", fromFile},
+				{"https://login.microsoftonline.us/", "the account record"}, {origin.DefaultGraph, "the default"}}},
+		{"a record without a tenant passes it on", nil, "", recordIn(typedID, "", "", ""), full, [4][2]string{
+			{typedID, "the account record"}, {"contoso.onmicrosoft.com", fromFile}, {"https://login.microsoftonline.us/", fromFile}, {full.GraphURL, fromFile}}},
 		{"environment above record and file", nil, typedID, record(fileID, fileID), full, [4][2]string{
 			{typedID, "the environment variable CALTRAY_CLIENT_ID"}, {"organizations", "the account record"}, {"https://login.microsoftonline.com/", "the account record"}, {full.GraphURL, fromFile}}},
 		{"flags above everything", []string{"--client-id", newID, "--tenant", "common", "--authority", "https://login.partner.microsoftonline.cn/", "--graph-url", "https://microsoftgraph.chinacloudapi.cn/v1.0"},
