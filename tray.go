@@ -106,7 +106,11 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	if *debug {
 		windowArgs = append(windowArgs, "--debug")
 	}
-	uiOpts := tray.Options{Settings: settings, SettingsPath: settingsPath, Logger: log,
+	settingsDefaults := calsync.DefaultSettings()
+	if managed.Settings != nil {
+		settingsDefaults = *managed.Settings
+	}
+	uiOpts := tray.Options{Settings: settings, SettingsPath: settingsPath, SettingsDefaults: settingsDefaults, Logger: log,
 		Window: tray.ExecWindow(windowArgs...), OpenURL: browser.OpenURL, Autostart: setAutostart}
 	if desktop != nil {
 		uiOpts.Notify, uiOpts.Remind, uiOpts.Show, uiOpts.Wake = desktop.Notify, desktop.Remind, desktop.Show(), desktop.Wake()

@@ -370,19 +370,65 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// SaveSettings validates s and writes it to path atomically (mode 0600), creating the directory.
+// SaveSettings is SaveSettingsOver with the built-in defaults.
 func SaveSettings(path string, s Settings) error {
+	return SaveSettingsOver(path, s, DefaultSettings())
+}
+
+// SaveSettingsOver validates s and writes to path, atomically (mode 0600, creating the
+// directory), the keys whose values differ from def: the defaults in force, the managed
+// configuration's over the built-in ones, which ReadSettingsOver reads the file over. A key
+// left out follows def, so an administrator's later change of a default still reaches a user
+// who saved the Preferences once, for every setting that user did not change. reminders is
+// written whenever reminder_minutes is: alone, reminder_minutes 0 would read as the old
+// files' "no reminders".
+func SaveSettingsOver(path string, s, def Settings) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(s, "", "  ")
+	for _, x := range []*Settings{&s, &def} {
+		if x.Reminders == "" {
+			x.Reminders = RemindersOutlook
+		}
+	}
+	fields := func(x Settings) (map[string]json.RawMessage, error) {
+		data, err := json.Marshal(x.file())
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]json.RawMessage
+		return m, json.Unmarshal(data, &m)
+	}
+	mine, err := fields(s)
 	if err != nil {
 		return fmt.Errorf("settings: encode: %w", err)
 	}
+	base, err := fields(def)
+	if err != nil {
+		return fmt.Errorf("settings: encode: %w", err)
+	}
+	differs := func(k string) bool { return !bytes.Equal(mine[k], base[k]) }
+	var b bytes.Buffer
+	b.WriteString("{")
+	n := 0
+	for _, k := range settingsKeys {
+		if !differs(k) && !(k == "reminders" && differs("reminder_minutes")) {
+			continue
+		}
+		if n > 0 {
+			b.WriteString(",")
+		}
+		n++
+		fmt.Fprintf(&b, "\n  %q: %s", k, mine[k])
+	}
+	if n > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("}\n")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("settings: create directory: %w", err)
 	}
-	if err := WriteFileAtomic(path, append(data, '\n')); err != nil {
+	if err := WriteFileAtomic(path, b.Bytes()); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
 	return nil

@@ -1,8 +1,10 @@
 package sync
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +272,75 @@ func TestSaveSettings(t *testing.T) {
 	}
 	if got, _ := LoadSettings(path); got.WindowDays != DefaultSettings().WindowDays {
 		t.Errorf("an invalid Save changed the file")
+	}
+}
+
+// TestSaveSettingsOverWritesOnlyChanges: Save writes only what differs from the defaults in
+// force (the managed configuration's), so a later change of the administrator's defaults
+// reaches every setting the user left alone; the saved settings read back the same over the
+// defaults they were saved over; reminder_minutes never goes alone (it would read as "off").
+func TestSaveSettingsOverWritesOnlyChanges(t *testing.T) {
+	managed := DefaultSettings()
+	managed.Interval, managed.Reminders, managed.ReminderMinutes = 10*time.Minute, RemindersFixed, 0
+	tests := []struct {
+		name     string
+		def      Settings
+		edit     func(*Settings)
+		wantKeys []string
+	}{
+		{"nothing changed", managed, func(*Settings) {}, nil},
+		{"one change", managed, func(s *Settings) { s.WindowDays = 3 }, []string{"window_days"}},
+		{"a value the built-in default has", managed, func(s *Settings) { s.Interval = 5 * time.Minute }, []string{"interval"}},
+		{"minutes carry the mode", managed, func(s *Settings) { s.ReminderMinutes = 10 }, []string{"reminders", "reminder_minutes"}},
+		{"minutes 0 carry the mode", DefaultSettings(), func(s *Settings) { s.ReminderMinutes = 0 }, []string{"reminders", "reminder_minutes"}},
+		{"the mode alone", managed, func(s *Settings) { s.Reminders = RemindersOff }, []string{"reminders"}},
+		{"empty mode is Outlook's", DefaultSettings(), func(s *Settings) { s.Reminders = "" }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "settings.json")
+			s := tt.def
+			tt.edit(&s)
+			if err := SaveSettingsOver(path, s, tt.def); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatalf("file %s: %v", data, err)
+			}
+			var keys []string
+			for _, k := range SettingsKeys() {
+				if _, ok := m[k]; ok {
+					keys = append(keys, k)
+				}
+			}
+			if !slices.Equal(keys, tt.wantKeys) || len(m) != len(keys) {
+				t.Errorf("file %s; want the keys %v", data, tt.wantKeys)
+			}
+			want := s
+			if want.Reminders == "" {
+				want.Reminders = RemindersOutlook
+			}
+			if got, _, err := ReadSettingsOver(path, tt.def); err != nil || got != want {
+				t.Errorf("read back %+v, %v; want %+v", got, err, want)
+			}
+		})
+	}
+	// The administrator changes the interval: the user who only changed the window gets it.
+	path := filepath.Join(t.TempDir(), "settings.json")
+	s := managed
+	s.WindowDays = 3
+	if err := SaveSettingsOver(path, s, managed); err != nil {
+		t.Fatal(err)
+	}
+	later := managed
+	later.Interval = 15 * time.Minute
+	if got, _, err := ReadSettingsOver(path, later); err != nil || got.Interval != 15*time.Minute || got.WindowDays != 3 {
+		t.Errorf("after the administrator's change: %+v, %v; want the new 15m interval and the user's 3 days", got, err)
 	}
 }
 
