@@ -62,37 +62,50 @@ type settingSource struct {
 	name, value, from string
 }
 
-// settingSources says where each sign-in setting a command with flags fs uses comes from, in
-// the order they rank: flag, environment, the account record (nil: nobody signed in), the
-// managed configuration f, the default. It follows package auth's rules, including an account
-// that an administrator's new client ID sends to sign in again (the file's value is the one
-// the next sign-in uses).
+// settingSources says where each sign-in setting a command with flags fs uses comes from: the
+// flag, the environment, the account record (acct; nil: nobody signed in), the managed
+// configuration f or the default. Package auth decides (auth.Resolve, what the next sign-in
+// uses); this only words it, so whoami and the Preferences window can never name another
+// tenant or authority than the sign-in takes, including for an account whose registration the
+// administrator moved (its file's values first, then its record's).
 func settingSources(fs *flag.FlagSet, graphURL string, acct *auth.Account, f preset.File) []settingSource {
-	m := managedAuth(f)
-	moved := acct != nil && m.Moved(acct)
+	flagValue := func(name string) string {
+		if fl := fs.Lookup(name); fl != nil {
+			return fl.Value.String()
+		}
+		return ""
+	}
+	// The --client-id flag's default is CALTRAY_CLIENT_ID: cfg holds what the flags and the
+	// environment give, as the sign-in's Config does.
+	cfg := auth.Config{ClientID: flagValue("client-id"), Tenant: flagValue("tenant"), Authority: flagValue("authority"), Managed: managedAuth(f)}
+	r := auth.Resolve(cfg, acct, "", "")
 	fromFile := "the managed configuration " + f.Path
-	pick := func(name, flagName, env string, record func(*auth.Account) string, managed, def string) settingSource {
-		switch {
-		case flagSet(fs, flagName):
-			return settingSource{name, fs.Lookup(flagName).Value.String(), "the flag --" + flagName}
-		case env != "" && os.Getenv(env) != "":
-			return settingSource{name, os.Getenv(env), "the environment variable " + env}
-		case acct != nil && record != nil && !moved:
+	word := func(name, flagName, env, value string, from auth.Layer) settingSource {
+		switch from {
+		case auth.FromConfig:
+			if env != "" && !flagSet(fs, flagName) && os.Getenv(env) != "" {
+				return settingSource{name, value, "the environment variable " + env}
+			}
+			return settingSource{name, value, "the flag --" + flagName}
+		case auth.FromTyped:
+			return settingSource{name, value, "typed in the sign-in window"}
+		case auth.FromRecord:
 			from := "the account record"
 			if name == "client ID" && acct.ManagedClientID != "" {
 				from += " (signed in under the managed configuration's client ID)"
 			}
-			return settingSource{name, record(acct), from}
-		case managed != "":
+			return settingSource{name, value, from}
+		case auth.FromManaged:
 			from := fromFile
-			if moved && name == "client ID" {
+			if r.Moved && name == "client ID" {
 				from += " (a new one: sign in again)"
 			}
-			return settingSource{name, managed, from}
-		case def == "":
+			return settingSource{name, value, from}
+		}
+		if value == "" {
 			return settingSource{name, "(none)", "not set: needed to sign in"}
 		}
-		return settingSource{name, def, "the default"}
+		return settingSource{name, value, "the default"}
 	}
 	graph := settingSource{"Graph URL", graphURL, "the default"}
 	switch {
@@ -104,9 +117,9 @@ func settingSources(fs *flag.FlagSet, graphURL string, acct *auth.Account, f pre
 		graph.from = "unknown" // cannot happen: said rather than guessed
 	}
 	return []settingSource{
-		pick("client ID", "client-id", auth.ClientIDEnv, func(a *auth.Account) string { return a.ClientID }, m.ClientID, ""),
-		pick("tenant", "tenant", "", func(a *auth.Account) string { return a.Tenant }, m.Tenant, auth.DefaultTenant),
-		pick("authority", "authority", "", func(a *auth.Account) string { return a.AuthorityURL }, m.Authority, auth.DefaultAuthority),
+		word("client ID", "client-id", auth.ClientIDEnv, r.ClientID, r.ClientIDFrom),
+		word("tenant", "tenant", "", r.Tenant, r.TenantFrom),
+		word("authority", "authority", "", r.Authority, r.AuthorityFrom),
 		graph,
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -52,6 +53,11 @@ func TestSettingSources(t *testing.T) {
 		a.ClientID = clientID
 		return a
 	}
+	recordIn := func(clientID, managed, tenant, authority string) *auth.Account {
+		a := &auth.Account{AuthorityURL: authority, Tenant: tenant, ManagedClientID: managed}
+		a.ClientID = clientID
+		return a
+	}
 	fromFile := "the managed configuration " + file
 	tests := []struct {
 		name string
@@ -71,6 +77,18 @@ func TestSettingSources(t *testing.T) {
 			{fileID, "the account record (signed in under the managed configuration's client ID)"}, {"organizations", "the account record"}, {"https://login.microsoftonline.com/", "the account record"}, {full.GraphURL, fromFile}}},
 		{"the file moved to a new registration", nil, "", record(fileID, fileID), moved, [4][2]string{
 			{newID, fromFile + " (a new one: sign in again)"}, {"contoso.onmicrosoft.com", fromFile}, {"https://login.microsoftonline.us/", fromFile}, {full.GraphURL, fromFile}}},
+		// The file moved the account but names no tenant or authority: the next sign-in keeps
+		// the record's (auth.Resolve), so whoami and Preferences must name them, not the default.
+		{"moved by a file silent on tenant and authority", nil, "", recordIn(fileID, fileID, "fabrikam.onmicrosoft.com", "https://login.microsoftonline.us/"),
+			preset.File{Path: file, ClientID: newID}, [4][2]string{
+				{newID, fromFile + " (a new one: sign in again)"}, {"fabrikam.onmicrosoft.com", "the account record"},
+				{"https://login.microsoftonline.us/", "the account record"}, {origin.DefaultGraph, "the default"}}},
+		{"moved by a file with a tenant only", nil, "", recordIn(fileID, fileID, "fabrikam.onmicrosoft.com", "https://login.microsoftonline.us/"),
+			preset.File{Path: file, ClientID: newID, Tenant: "contoso.onmicrosoft.com"}, [4][2]string{
+				{newID, fromFile + " (a new one: sign in again)"}, {"contoso.onmicrosoft.com", fromFile},
+				{"https://login.microsoftonline.us/", "the account record"}, {origin.DefaultGraph, "the default"}}},
+		{"a record without a tenant passes it on", nil, "", recordIn(typedID, "", "", ""), full, [4][2]string{
+			{typedID, "the account record"}, {"contoso.onmicrosoft.com", fromFile}, {"https://login.microsoftonline.us/", fromFile}, {full.GraphURL, fromFile}}},
 		{"environment above record and file", nil, typedID, record(fileID, fileID), full, [4][2]string{
 			{typedID, "the environment variable CALTRAY_CLIENT_ID"}, {"organizations", "the account record"}, {"https://login.microsoftonline.com/", "the account record"}, {full.GraphURL, fromFile}}},
 		{"flags above everything", []string{"--client-id", newID, "--tenant", "common", "--authority", "https://login.partner.microsoftonline.cn/", "--graph-url", "https://microsoftgraph.chinacloudapi.cn/v1.0"},
@@ -127,6 +145,66 @@ func TestManagedFileErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestManagedFileStopsTheTrayVisibly: a damaged managed configuration stops the tray (exit 2)
+// with the error, naming the file and the key, in the log file too: a tray started at login
+// has no terminal, so stderr alone would leave the user with no caltray and no word why.
+func TestManagedFileStopsTheTrayVisibly(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		want    []string
+	}{
+		{"syntax error", "{\n \"client_id\": \"x\",\n}", []string{"is not valid JSON at line 3, column 1"}},
+		{"client_id not a GUID", `{"client_id": "caltray"}`, []string{`client_id`, "not an application ID"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, path := writeManaged(t, tt.content)
+			// No session bus: the notification is tried and fails, and nothing autolaunches one.
+			h := newHome(t, env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+			h.run()
+			if h.code != exitUsage {
+				t.Fatalf("exit %d, want %d\n%s", h.code, exitUsage, h.stderr)
+			}
+			data, err := os.ReadFile(filepath.Join(h.cache, "caltray", logFileName))
+			if err != nil {
+				t.Fatalf("no log file: %v (stderr: %s)", err, h.stderr)
+			}
+			for _, want := range append([]string{path, "caltray cannot start", "level=ERROR"}, tt.want...) {
+				if !strings.Contains(string(data), want) {
+					t.Errorf("the log does not say %q:\n%s", want, data)
+				}
+				if want != "level=ERROR" && want != "caltray cannot start" && !strings.Contains(h.stderr, want) {
+					t.Errorf("stderr does not say %q:\n%s", want, h.stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestManagedFileFailureNotifies: the damaged file's error also goes to a desktop
+// notification naming the file and the key and saying whom to ask.
+func TestManagedFileFailureNotifies(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	_, path := writeManaged(t, `{"client_id": "caltray"}`)
+	f, _, err := preset.Read(path)
+	if err == nil {
+		err = managedAuth(f).Check()
+	}
+	if err == nil {
+		t.Fatal("the damaged file was accepted")
+	}
+	var stderr bytes.Buffer
+	var title, body string
+	trayCannotStart(&stderr, false, "", err, func(_ *slog.Logger, ti, b string) { title, body = ti, b })
+	if title != "caltray cannot start" || !strings.Contains(body, path) || !strings.Contains(body, "client_id") || !strings.Contains(body, "IT department") {
+		t.Errorf("notification %q: %q; want it to name %s, the key and whom to ask", title, body, path)
+	}
+	if !strings.Contains(stderr.String(), path) {
+		t.Errorf("stderr %q does not name the file", stderr.String())
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 	calsync "caltray/sync"
 	"caltray/sync/auth"
 	"caltray/sync/fakegraph"
+	"caltray/sync/inert"
 	"caltray/sync/origin"
 	"caltray/ui"
 	"caltray/ui/autostart"
@@ -44,9 +46,10 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	if !parseAuthFlags(fs, args, stderr) {
 		return exitUsage
 	}
+	token := os.Getenv(tokenEnv)
 	managed, managedWarns, err := loadManaged(fs.Name(), stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "caltray: %v\n", err)
+		trayCannotStart(stderr, *debug, token, err, notifyDesktop)
 		return exitUsage
 	}
 	applyManaged(fs, managed, &authCfg, &graphURL)
@@ -61,7 +64,6 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "caltray: %v\n", err)
 		return exitUsage
 	}
-	token := os.Getenv(tokenEnv)
 	log, cacheDir, closeLog := openLog(stderr, *debug, token)
 	defer closeLog()
 	for _, w := range managedWarns {
@@ -104,7 +106,11 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	if *debug {
 		windowArgs = append(windowArgs, "--debug")
 	}
-	uiOpts := tray.Options{Settings: settings, SettingsPath: settingsPath, Logger: log,
+	settingsDefaults := calsync.DefaultSettings()
+	if managed.Settings != nil {
+		settingsDefaults = *managed.Settings
+	}
+	uiOpts := tray.Options{Settings: settings, SettingsPath: settingsPath, SettingsDefaults: settingsDefaults, Logger: log,
 		Window: tray.ExecWindow(windowArgs...), OpenURL: browser.OpenURL, Autostart: setAutostart}
 	if desktop != nil {
 		uiOpts.Notify, uiOpts.Remind, uiOpts.Show, uiOpts.Wake = desktop.Notify, desktop.Remind, desktop.Show(), desktop.Wake()
@@ -221,4 +227,33 @@ func setAutostart(on bool) error {
 		return fmt.Errorf("cannot find caltray's own program file: %w", err)
 	}
 	return autostart.Enable(exe)
+}
+
+// trayCannotStart reports a damaged managed configuration, which stops the tray before it
+// runs, everywhere its user may look: stderr (a terminal, when there is one), the log file (a
+// tray started at login has no terminal: its stderr goes nowhere) and a desktop notification
+// through notify. err names the file and the key (package preset); only an administrator can
+// change the file, so the notification says whom to ask.
+func trayCannotStart(stderr io.Writer, debug bool, token string, err error, notify func(log *slog.Logger, title, body string)) {
+	fmt.Fprintf(stderr, "caltray: %v\n", err)
+	// The log file alone: stderr has the line above, in words rather than log fields.
+	log, _, closeLog := openLog(nil, debug, token)
+	defer closeLog()
+	log.Error("caltray cannot start: its managed configuration is not usable; ask your IT department to fix the file", "err", err)
+	if notify != nil {
+		notify(log, "caltray cannot start",
+			inert.String(err.Error())+"\nOnly an administrator can change this file: ask your IT department to fix it, then start caltray again.")
+	}
+}
+
+// notifyDesktop shows one notification through the desktop's notification service, if one is
+// reachable; otherwise it says so in log.
+func notifyDesktop(log *slog.Logger, title, body string) {
+	d, err := tray.OpenDesktop(log)
+	if err != nil {
+		log.Warn("no desktop notification of it", "err", err)
+		return
+	}
+	defer d.Close()
+	d.Notify(title, body)
 }

@@ -142,9 +142,6 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 // in s, so decoding over DefaultSettings fills the gaps with defaults.
 func (s *Settings) UnmarshalJSON(data []byte) error {
 	f := s.file()
-	// A file from before the reminder modes has no "reminders" key; in it, reminder_minutes 0
-	// meant "no reminders", and it still does.
-	f.Reminders = ""
 	if err := json.Unmarshal(data, &f); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
@@ -157,11 +154,14 @@ func (s *Settings) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("interval: %q is not a duration; write it like \"5m\" or \"1h30m\"", f.Interval)
 	}
 	mode := ReminderMode(f.Reminders)
-	switch {
-	case f.Reminders != "":
-	case f.ReminderMinutes == 0:
+	// A file from before the reminder modes has no "reminders" key; in it, reminder_minutes 0
+	// meant "no reminders", and it still does. The rule reads what data says, never the
+	// values it is decoded over: a user file silent on reminders keeps the managed
+	// configuration's "fixed" with 0 minutes (remind at the start).
+	if f.ReminderMinutes == 0 && hasKey(data, "reminder_minutes") && !hasKey(data, "reminders") {
 		mode = RemindersOff
-	default:
+	}
+	if mode == "" {
 		mode = s.Reminders
 		if mode == "" {
 			mode = RemindersOutlook
@@ -179,6 +179,21 @@ func (s *Settings) UnmarshalJSON(data []byte) error {
 		StartWindow:     f.StartWindow,
 	}
 	return nil
+}
+
+// hasKey reports whether data, a JSON object, has the top-level key, matched without case as
+// encoding/json matches keys.
+func hasKey(data []byte, key string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return false
+	}
+	for k := range m {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }
 
 func jsonKind(goKind string) string {
@@ -355,19 +370,65 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// SaveSettings validates s and writes it to path atomically (mode 0600), creating the directory.
+// SaveSettings is SaveSettingsOver with the built-in defaults.
 func SaveSettings(path string, s Settings) error {
+	return SaveSettingsOver(path, s, DefaultSettings())
+}
+
+// SaveSettingsOver validates s and writes to path, atomically (mode 0600, creating the
+// directory), the keys whose values differ from def: the defaults in force, the managed
+// configuration's over the built-in ones, which ReadSettingsOver reads the file over. A key
+// left out follows def, so an administrator's later change of a default still reaches a user
+// who saved the Preferences once, for every setting that user did not change. reminders is
+// written whenever reminder_minutes is: alone, reminder_minutes 0 would read as the old
+// files' "no reminders".
+func SaveSettingsOver(path string, s, def Settings) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(s, "", "  ")
+	for _, x := range []*Settings{&s, &def} {
+		if x.Reminders == "" {
+			x.Reminders = RemindersOutlook
+		}
+	}
+	fields := func(x Settings) (map[string]json.RawMessage, error) {
+		data, err := json.Marshal(x.file())
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]json.RawMessage
+		return m, json.Unmarshal(data, &m)
+	}
+	mine, err := fields(s)
 	if err != nil {
 		return fmt.Errorf("settings: encode: %w", err)
 	}
+	base, err := fields(def)
+	if err != nil {
+		return fmt.Errorf("settings: encode: %w", err)
+	}
+	differs := func(k string) bool { return !bytes.Equal(mine[k], base[k]) }
+	var b bytes.Buffer
+	b.WriteString("{")
+	n := 0
+	for _, k := range settingsKeys {
+		if !differs(k) && !(k == "reminders" && differs("reminder_minutes")) {
+			continue
+		}
+		if n > 0 {
+			b.WriteString(",")
+		}
+		n++
+		fmt.Fprintf(&b, "\n  %q: %s", k, mine[k])
+	}
+	if n > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("}\n")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("settings: create directory: %w", err)
 	}
-	if err := WriteFileAtomic(path, append(data, '\n')); err != nil {
+	if err := WriteFileAtomic(path, b.Bytes()); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
 	return nil

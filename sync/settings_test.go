@@ -1,8 +1,10 @@
 package sync
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +123,50 @@ func TestLoadSettings(t *testing.T) {
 
 func ptr(s string) *string { return &s }
 
+// TestReadSettingsOverKeepsWhatTheFileLeavesOut: the legacy rule "reminder_minutes 0 means
+// off" reads the user's file only. A managed "remind at the start" (fixed, 0 minutes) stands
+// when the user's file says nothing of reminders, and is overridden only by what it does say.
+func TestReadSettingsOverKeepsWhatTheFileLeavesOut(t *testing.T) {
+	atStart := DefaultSettings()
+	atStart.Reminders, atStart.ReminderMinutes = RemindersFixed, 0
+	off := DefaultSettings()
+	off.Reminders, off.ReminderMinutes = RemindersOff, 0
+	tests := []struct {
+		name        string
+		def         Settings
+		file        string
+		wantMode    ReminderMode
+		wantMinutes int
+		wantWindow  int
+	}{
+		{"silent on reminders keeps the managed fixed 0", atStart, `{"window_days": 3}`, RemindersFixed, 0, 3},
+		{"empty object keeps the managed fixed 0", atStart, `{}`, RemindersFixed, 0, 7},
+		{"legacy file alone: 0 means off", atStart, `{"reminder_minutes": 0}`, RemindersOff, 0, 7},
+		{"legacy file, key in another case", atStart, `{"Reminder_Minutes": 0}`, RemindersOff, 0, 7},
+		{"legacy file over the built-in defaults", DefaultSettings(), `{"reminder_minutes": 0}`, RemindersOff, 0, 7},
+		{"explicit fixed 0", DefaultSettings(), `{"reminders": "fixed", "reminder_minutes": 0}`, RemindersFixed, 0, 7},
+		{"explicit fixed 0 over managed off", off, `{"reminders": "fixed", "reminder_minutes": 0}`, RemindersFixed, 0, 7},
+		{"minutes only keeps the managed mode", atStart, `{"reminder_minutes": 10}`, RemindersFixed, 10, 7},
+		{"mode only keeps the managed minutes", atStart, `{"reminders": "outlook"}`, RemindersOutlook, 0, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "settings.json")
+			if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := ReadSettingsOver(path, tt.def)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Reminders != tt.wantMode || got.ReminderMinutes != tt.wantMinutes || got.WindowDays != tt.wantWindow {
+				t.Errorf("got reminders %q, %d minutes, window %d; want %q, %d, %d",
+					got.Reminders, got.ReminderMinutes, got.WindowDays, tt.wantMode, tt.wantMinutes, tt.wantWindow)
+			}
+		})
+	}
+}
+
 // Unknown keys are not errors (a newer caltray may have written them) but never silently
 // ignored: each gets a warning naming it and the closest known key.
 func TestReadSettingsWarnsOfUnknownKeys(t *testing.T) {
@@ -226,6 +272,75 @@ func TestSaveSettings(t *testing.T) {
 	}
 	if got, _ := LoadSettings(path); got.WindowDays != DefaultSettings().WindowDays {
 		t.Errorf("an invalid Save changed the file")
+	}
+}
+
+// TestSaveSettingsOverWritesOnlyChanges: Save writes only what differs from the defaults in
+// force (the managed configuration's), so a later change of the administrator's defaults
+// reaches every setting the user left alone; the saved settings read back the same over the
+// defaults they were saved over; reminder_minutes never goes alone (it would read as "off").
+func TestSaveSettingsOverWritesOnlyChanges(t *testing.T) {
+	managed := DefaultSettings()
+	managed.Interval, managed.Reminders, managed.ReminderMinutes = 10*time.Minute, RemindersFixed, 0
+	tests := []struct {
+		name     string
+		def      Settings
+		edit     func(*Settings)
+		wantKeys []string
+	}{
+		{"nothing changed", managed, func(*Settings) {}, nil},
+		{"one change", managed, func(s *Settings) { s.WindowDays = 3 }, []string{"window_days"}},
+		{"a value the built-in default has", managed, func(s *Settings) { s.Interval = 5 * time.Minute }, []string{"interval"}},
+		{"minutes carry the mode", managed, func(s *Settings) { s.ReminderMinutes = 10 }, []string{"reminders", "reminder_minutes"}},
+		{"minutes 0 carry the mode", DefaultSettings(), func(s *Settings) { s.ReminderMinutes = 0 }, []string{"reminders", "reminder_minutes"}},
+		{"the mode alone", managed, func(s *Settings) { s.Reminders = RemindersOff }, []string{"reminders"}},
+		{"empty mode is Outlook's", DefaultSettings(), func(s *Settings) { s.Reminders = "" }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "settings.json")
+			s := tt.def
+			tt.edit(&s)
+			if err := SaveSettingsOver(path, s, tt.def); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatalf("file %s: %v", data, err)
+			}
+			var keys []string
+			for _, k := range SettingsKeys() {
+				if _, ok := m[k]; ok {
+					keys = append(keys, k)
+				}
+			}
+			if !slices.Equal(keys, tt.wantKeys) || len(m) != len(keys) {
+				t.Errorf("file %s; want the keys %v", data, tt.wantKeys)
+			}
+			want := s
+			if want.Reminders == "" {
+				want.Reminders = RemindersOutlook
+			}
+			if got, _, err := ReadSettingsOver(path, tt.def); err != nil || got != want {
+				t.Errorf("read back %+v, %v; want %+v", got, err, want)
+			}
+		})
+	}
+	// The administrator changes the interval: the user who only changed the window gets it.
+	path := filepath.Join(t.TempDir(), "settings.json")
+	s := managed
+	s.WindowDays = 3
+	if err := SaveSettingsOver(path, s, managed); err != nil {
+		t.Fatal(err)
+	}
+	later := managed
+	later.Interval = 15 * time.Minute
+	if got, _, err := ReadSettingsOver(path, later); err != nil || got.Interval != 15*time.Minute || got.WindowDays != 3 {
+		t.Errorf("after the administrator's change: %+v, %v; want the new 15m interval and the user's 3 days", got, err)
 	}
 }
 

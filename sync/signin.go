@@ -8,6 +8,11 @@ import "time"
 // token and imports no auth, can say what is happening and what to do. They live here, with
 // AuthState, because every one of those packages already imports sync.
 
+// SignInTimeout bounds one interactive sign-in the tray runs: a browser left open, a code never
+// entered (the device code itself expires after 15 minutes). Past it the sign-in fails as
+// FailTimedOut.
+const SignInTimeout = 16 * time.Minute
+
 // The steps of an interactive sign-in.
 const (
 	SignInBrowser    = "browser"     // the sign-in page is open in the browser; URL is it
@@ -32,6 +37,7 @@ const (
 	FailCancelled    SignInFailureKind = "cancelled"     // the person cancelled it here
 	FailDeclined     SignInFailureKind = "declined"      // the person declined at the sign-in page
 	FailExpired      SignInFailureKind = "expired"       // the device code expired before it was entered
+	FailTimedOut     SignInFailureKind = "timed-out"     // not finished within SignInTimeout
 	FailAdminConsent SignInFailureKind = "admin-consent" // AADSTS65001, AADSTS90094: an administrator must consent
 	FailAppNotFound  SignInFailureKind = "app-not-found" // AADSTS700016: wrong client ID or tenant
 	FailPublicClient SignInFailureKind = "public-client" // AADSTS7000218: "Allow public client flows" is off

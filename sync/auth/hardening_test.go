@@ -41,7 +41,7 @@ func TestIdentityErrorTextIsInert(t *testing.T) {
 	acct.Username = "AlexW@contoso.onmicrosoft.com"
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
-			for _, err := range []error{signInFailed(context.Background(), callErr(body), settings{}), s.silentErr(context.Background(), acct, callErr(body))} {
+			for _, err := range []error{signInFailed(context.Background(), callErr(body), settings{}, 0), s.silentErr(context.Background(), acct, callErr(body))} {
 				msg := err.Error()
 				if strings.ContainsAny(msg, "\x1b\x07\u202e\u202c\n") {
 					t.Errorf("raw control or bidi characters in %q", msg)

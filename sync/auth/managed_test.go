@@ -169,3 +169,57 @@ func TestManagedRegistration(t *testing.T) {
 		t.Errorf("sign-in settings %+v, %v; want the typed client ID", set, err)
 	}
 }
+
+// TestResolveIsWhatSignInUses: whoami and the Preferences window report Resolve; the sign-in
+// signs in with what Resolve decides, so the two name the same client ID, tenant and
+// authority, notably for an account whose registration the administrator moved.
+func TestResolveIsWhatSignInUses(t *testing.T) {
+	const (
+		oldID = "11111111-1111-4111-8111-111111111111"
+		newID = "22222222-2222-4222-8222-222222222222"
+		path  = "/etc/xdg/caltray/caltray.json"
+	)
+	record := &Account{Tenant: "fabrikam.onmicrosoft.com", AuthorityURL: "https://login.microsoftonline.us/", ManagedClientID: oldID}
+	record.ClientID = oldID
+	tests := []struct {
+		name        string
+		cfg         Config
+		acct        *Account
+		want        [3]string // client ID, tenant, authority
+		wantFrom    [3]Layer
+		wantManaged bool
+	}{
+		{"moved, the file silent on tenant and authority", Config{Managed: Managed{Path: path, ClientID: newID}}, record,
+			[3]string{newID, "fabrikam.onmicrosoft.com", "https://login.microsoftonline.us/"}, [3]Layer{FromManaged, FromRecord, FromRecord}, true},
+		{"moved, the file with all three", Config{Managed: Managed{Path: path, ClientID: newID, Tenant: "contoso.onmicrosoft.com", Authority: "https://login.microsoftonline.com/"}}, record,
+			[3]string{newID, "contoso.onmicrosoft.com", "https://login.microsoftonline.com/"}, [3]Layer{FromManaged, FromManaged, FromManaged}, true},
+		{"not moved: the record first", Config{Managed: Managed{Path: path, ClientID: oldID, Tenant: "contoso.onmicrosoft.com"}}, record,
+			[3]string{oldID, "fabrikam.onmicrosoft.com", "https://login.microsoftonline.us/"}, [3]Layer{FromRecord, FromRecord, FromRecord}, true},
+		{"a flag above a moved record", Config{Tenant: "common", Managed: Managed{Path: path, ClientID: newID}}, record,
+			[3]string{newID, "common", "https://login.microsoftonline.us/"}, [3]Layer{FromManaged, FromConfig, FromRecord}, true},
+		{"nobody signed in, no file", Config{ClientID: newID}, nil,
+			[3]string{newID, DefaultTenant, DefaultAuthority}, [3]Layer{FromConfig, FromDefault, FromDefault}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Resolve(tt.cfg, tt.acct, "", "")
+			if got := [3]string{r.ClientID, r.Tenant, r.Authority}; got != tt.want {
+				t.Errorf("Resolve = %v; want %v", got, tt.want)
+			}
+			if got := [3]Layer{r.ClientIDFrom, r.TenantFrom, r.AuthorityFrom}; got != tt.wantFrom {
+				t.Errorf("Resolve's layers = %v; want %v", got, tt.wantFrom)
+			}
+			s := &Session{cfg: tt.cfg, account: tt.acct}
+			set, err := s.signInSettings("", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := [3]string{set.clientID, set.tenant, set.authority}; got != tt.want {
+				t.Errorf("the sign-in uses %v; Resolve says %v", got, tt.want)
+			}
+			if (set.managedClientID != "") != tt.wantManaged {
+				t.Errorf("the sign-in's managed client ID %q; want it set: %v", set.managedClientID, tt.wantManaged)
+			}
+		})
+	}
+}

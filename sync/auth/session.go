@@ -441,6 +441,13 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, o SignInOptions, ne
 	if progress == nil {
 		progress = func(calsync.SignInProgress) {}
 	}
+	// How long the caller gives the sign-in (the tray: calsync.SignInTimeout), to say so
+	// should it run out.
+	var limit time.Duration
+	if dl, ok := ctx.Deadline(); ok {
+		limit = time.Until(dl)
+	}
+	failed := func(err error) error { return signInFailed(ctx, err, set, limit) }
 	ctx = duringSignIn(ctx)
 	if err := s.store.probe(ctx); err != nil {
 		if needKeyring {
@@ -457,7 +464,7 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, o SignInOptions, ne
 	if o.DeviceCode {
 		dc, err := client.AcquireTokenByDeviceCode(ctx, sc)
 		if err != nil {
-			return signInFailed(ctx, err, set)
+			return failed(err)
 		}
 		fmt.Fprintln(out, inert.String(dc.Result.Message)) // the identity platform's text
 		// The address and the code are the identity platform's too: inert, and the address
@@ -469,7 +476,7 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, o SignInOptions, ne
 		progress(p)
 		ar, err = dc.AuthenticationResult(ctx)
 		if err != nil {
-			return signInFailed(ctx, err, set)
+			return failed(err)
 		}
 	} else {
 		openBrowser := s.cfg.OpenBrowser
@@ -488,7 +495,7 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, o SignInOptions, ne
 				return nil
 			}))
 		if err != nil {
-			return signInFailed(ctx, err, set)
+			return failed(err)
 		}
 	}
 	acct := accountFrom(ar, set)
@@ -520,55 +527,107 @@ func (s *Session) signIn(ctx context.Context, out io.Writer, o SignInOptions, ne
 	return nil
 }
 
-// signInSettings are the settings a sign-in uses: cfg's (flags, environment), then the
-// signed-in account's (the tray's "Sign in again" needs no flags), then the managed
-// configuration's — except when the administrator moved the account's registration
-// (Managed.Moved): then the file's values come before the account's, which are the old
-// registration's.
-func (s *Session) signInSettings(typedClientID, typedTenant string) (settings, error) {
-	s.mu.Lock()
-	a := s.account
-	s.mu.Unlock()
-	cfg, m := s.cfg, s.cfg.Managed
-	// Typed in the sign-in window: the person's own, as a flag is.
-	if cfg.ClientID == "" {
-		cfg.ClientID = strings.TrimSpace(typedClientID)
+// A Layer is where a sign-in setting comes from, in the order they rank.
+type Layer int
+
+// The layers.
+const (
+	FromConfig  Layer = iota + 1 // Config: a flag, or for the client ID CALTRAY_CLIENT_ID
+	FromTyped                    // typed in the sign-in window
+	FromRecord                   // the account record
+	FromManaged                  // the managed configuration (Config.Managed)
+	FromDefault                  // none gives it: the default (the client ID: not set)
+)
+
+// Resolved are the client ID, tenant and authority a sign-in uses, each with its layer.
+type Resolved struct {
+	ClientID, Tenant, Authority             string
+	ClientIDFrom, TenantFrom, AuthorityFrom Layer
+	// ClientIDManaged: the client ID is the managed configuration's, from the file or from a
+	// record signed in under it (the new record remembers it as managedClientId).
+	ClientIDManaged bool
+	// Moved: the administrator moved the account's registration (Managed.Moved): the file's
+	// values rank above the record's, which are the old registration's.
+	Moved bool
+}
+
+// Resolve decides the sign-in settings, one by one: cfg's (flags, environment), then those
+// typed in the sign-in window, then the account record a (nil: nobody signed in; the tray's
+// "Sign in again" needs no flags), then the managed configuration cfg.Managed, then the
+// defaults — except when the administrator moved the account's registration (Managed.Moved):
+// then the file's values come before the record's. A layer that leaves a setting empty passes
+// it on: a moved account whose file names no tenant keeps its record's tenant. Sign-in uses it
+// (signInSettings); whoami and the Preferences window report it, so they always name what the
+// next sign-in uses.
+func Resolve(cfg Config, a *Account, typedClientID, typedTenant string) Resolved {
+	r := Resolved{ClientID: cfg.ClientID, Tenant: cfg.Tenant, Authority: cfg.Authority}
+	for _, f := range []struct {
+		v    string
+		from *Layer
+	}{{r.ClientID, &r.ClientIDFrom}, {r.Tenant, &r.TenantFrom}, {r.Authority, &r.AuthorityFrom}} {
+		if f.v != "" {
+			*f.from = FromConfig
+		}
 	}
-	if cfg.Tenant == "" {
-		cfg.Tenant = strings.TrimSpace(typedTenant)
+	// Typed in the sign-in window: the person's own, as a flag is.
+	if t := strings.TrimSpace(typedClientID); r.ClientID == "" && t != "" {
+		r.ClientID, r.ClientIDFrom = t, FromTyped
+	}
+	if t := strings.TrimSpace(typedTenant); r.Tenant == "" && t != "" {
+		r.Tenant, r.TenantFrom = t, FromTyped
 	}
 	// A layer is one source's client ID, tenant and authority; managed says it is the file's.
 	type layer struct {
 		clientID, tenant, authority string
+		from                        Layer
 		managed                     bool
 	}
-	var layers []layer
-	fromFile := layer{m.ClientID, m.Tenant, m.Authority, true}
+	m := cfg.Managed
+	fromFile := layer{m.ClientID, m.Tenant, m.Authority, FromManaged, true}
+	layers := []layer{fromFile}
 	if a != nil {
 		// A record signed in under the file's client ID keeps counting as the file's.
-		fromRecord := layer{a.ClientID, a.Tenant, a.AuthorityURL, a.ManagedClientID != ""}
-		if m.Moved(a) {
-			layers = append(layers, fromFile, fromRecord)
+		fromRecord := layer{a.ClientID, a.Tenant, a.AuthorityURL, FromRecord, a.ManagedClientID != ""}
+		r.Moved = m.Moved(a)
+		if r.Moved {
+			layers = append(layers, fromRecord)
 		} else {
-			layers = append(layers, fromRecord, fromFile)
+			layers = []layer{fromRecord, fromFile}
 		}
-	} else {
-		layers = append(layers, fromFile)
 	}
-	managedID := cfg.ClientID == "" // the user gave none: the ID comes from a layer
 	for _, l := range layers {
-		if cfg.ClientID == "" && l.clientID != "" {
-			cfg.ClientID, managedID = l.clientID, managedID && l.managed
+		if r.ClientID == "" && l.clientID != "" {
+			r.ClientID, r.ClientIDFrom, r.ClientIDManaged = l.clientID, l.from, l.managed
 		}
-		if cfg.Tenant == "" {
-			cfg.Tenant = l.tenant
+		if r.Tenant == "" && l.tenant != "" {
+			r.Tenant, r.TenantFrom = l.tenant, l.from
 		}
-		if cfg.Authority == "" {
-			cfg.Authority = l.authority
+		if r.Authority == "" && l.authority != "" {
+			r.Authority, r.AuthorityFrom = l.authority, l.from
 		}
 	}
+	if r.ClientID == "" {
+		r.ClientIDFrom = FromDefault
+	}
+	if r.Tenant == "" {
+		r.Tenant, r.TenantFrom = DefaultTenant, FromDefault
+	}
+	if r.Authority == "" {
+		r.Authority, r.AuthorityFrom = DefaultAuthority, FromDefault
+	}
+	return r
+}
+
+// signInSettings are the settings a sign-in uses, as Resolve decides them, checked.
+func (s *Session) signInSettings(typedClientID, typedTenant string) (settings, error) {
+	s.mu.Lock()
+	a := s.account
+	s.mu.Unlock()
+	r := Resolve(s.cfg, a, typedClientID, typedTenant)
+	cfg := s.cfg
+	cfg.ClientID, cfg.Tenant, cfg.Authority = r.ClientID, r.Tenant, r.Authority
 	set, err := cfg.check(true)
-	if err == nil && managedID {
+	if err == nil && r.ClientIDManaged {
 		set.managedClientID = set.clientID
 	}
 	return set, err
@@ -614,12 +673,26 @@ var failureKinds = map[string]calsync.SignInFailureKind{
 // signInFailed words an interactive sign-in's failure, as a *calsync.SignInFailure: the text
 // the command line prints, and the kind (with, for an administrator's consent, the address to
 // send to IT) a window words plainly.
-func signInFailed(ctx context.Context, err error, set settings) error {
+//
+// Only the caller's cancel (context.Canceled) is a cancellation. ctx's deadline passing is a
+// failure of its own, FailTimedOut, that says how long the sign-in had (limit, when known) and
+// what to do: nobody cancelled it, and the tray logs it.
+func signInFailed(ctx context.Context, err error, set settings, limit time.Duration) error {
 	var f *calsync.SignInFailure
 	if errors.As(err, &f) {
 		return f // no browser: already worded
 	}
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) || errors.Is(err, context.Canceled) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		took := "took too long"
+		if limit >= time.Minute {
+			took = fmt.Sprintf("took longer than %d minutes", int(limit.Round(time.Minute).Minutes()))
+		} else if limit > 0 {
+			took = fmt.Sprintf("took longer than %v", limit.Round(time.Millisecond))
+		}
+		return &calsync.SignInFailure{Kind: calsync.FailTimedOut, Err: err,
+			Message: fmt.Sprintf("sign-in failed: the sign-in %s and was stopped; try again, or use a code instead (caltray signin --device-code)", took)}
+	}
+	if errors.Is(err, context.Canceled) {
 		return &calsync.SignInFailure{Kind: calsync.FailCancelled, Message: fmt.Sprintf("sign-in failed: %v", inertError{err}), Err: err}
 	}
 	oe, ok := oauthErrorOf(err)

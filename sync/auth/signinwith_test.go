@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -135,6 +136,78 @@ func TestSignInWithCancel(t *testing.T) {
 			t.Errorf("cancel took %v", d)
 		}
 		cancel()
+	}
+}
+
+// deadlineCtx is a context whose deadline the test passes by hand (expire), as a real one
+// passes after calsync.SignInTimeout, without waiting for it: Err says DeadlineExceeded, and
+// so do the contexts made from it (Value hides the inner cancel context, so they learn its end
+// through Err, as they would a timer's).
+type deadlineCtx struct {
+	context.Context // ended by expire
+	deadline        time.Time
+}
+
+func newDeadlineCtx(limit time.Duration) (ctx deadlineCtx, expire func()) {
+	inner, cancel := context.WithCancel(context.Background())
+	return deadlineCtx{Context: inner, deadline: time.Now().Add(limit)}, cancel
+}
+
+func (c deadlineCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c deadlineCtx) Value(any) any               { return nil }
+func (c deadlineCtx) Err() error {
+	if c.Context.Err() != nil {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// TestSignInWithTimeout: a sign-in that runs out of its caller's time (the tray's
+// calsync.SignInTimeout: a browser left open) fails as timed out, saying how long it had and
+// what to do; only the caller's own cancel is a cancellation.
+func TestSignInWithTimeout(t *testing.T) {
+	tests := []struct {
+		name     string
+		timeout  bool // the deadline passes; otherwise the caller cancels
+		wantKind calsync.SignInFailureKind
+		wantText []string
+	}{
+		{"the deadline passes", true, calsync.FailTimedOut,
+			[]string{"took longer than 16 minutes", "try again, or use a code instead"}},
+		{"the caller cancels", false, calsync.FailCancelled, nil},
+	}
+	for _, deviceCode := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("device code %v/%s", deviceCode, tt.name), func(t *testing.T) {
+				w := newWorld(t)
+				cfg := w.config(t, newMemKeyring(), nil)
+				cfg.OpenBrowser = func(string) error { return nil } // the person never finishes
+				s, err := Open(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dctx, expire := newDeadlineCtx(calsync.SignInTimeout)
+				defer expire()
+				var ctx context.Context = dctx
+				end := expire
+				if !tt.timeout {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithCancel(dctx)
+					defer cancel()
+					end = cancel
+				}
+				err = s.SignInWith(ctx, SignInOptions{DeviceCode: deviceCode, Progress: func(calsync.SignInProgress) { end() }})
+				var f *calsync.SignInFailure
+				if !errors.As(err, &f) || f.Kind != tt.wantKind {
+					t.Fatalf("SignInWith = %v; want %s", err, tt.wantKind)
+				}
+				for _, want := range tt.wantText {
+					if !strings.Contains(f.Message, want) {
+						t.Errorf("message %q; want it to say %q", f.Message, want)
+					}
+				}
+			})
+		}
 	}
 }
 

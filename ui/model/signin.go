@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -58,6 +59,9 @@ func SignInFailureWords(f calsync.SignInFailure) SignInWords {
 		return SignInWords{What: "The sign-in was declined.", Fix: "Sign in again and accept the permissions caltray asks for (read your calendar and your name)."}
 	case calsync.FailExpired:
 		return SignInWords{What: "The code expired before it was entered.", Fix: "Get a new code and enter it within 15 minutes."}
+	case calsync.FailTimedOut:
+		return SignInWords{What: fmt.Sprintf("The sign-in took longer than %d minutes and was stopped.", int(calsync.SignInTimeout.Minutes())),
+			Fix: "Try again, or use a code instead: you can enter it on any device."}
 	case calsync.FailAdminConsent:
 		return SignInWords{What: "An administrator of your organisation must approve caltray first.",
 			Fix: "Send the address below to your IT department: an administrator who opens it can grant consent for everyone. Then sign in again.", ShowDetail: true}

@@ -31,7 +31,7 @@ func TestValidateClientIDAndTenant(t *testing.T) {
 // TestSignInFailureWords: every kind has its own plain words; those an administrator or IT
 // acts on keep the identity platform's words below; an unknown kind still says something.
 func TestSignInFailureWords(t *testing.T) {
-	kinds := []calsync.SignInFailureKind{calsync.FailCancelled, calsync.FailDeclined, calsync.FailExpired,
+	kinds := []calsync.SignInFailureKind{calsync.FailCancelled, calsync.FailDeclined, calsync.FailExpired, calsync.FailTimedOut,
 		calsync.FailAdminConsent, calsync.FailAppNotFound, calsync.FailPublicClient, calsync.FailRedirectURI,
 		calsync.FailTenant, calsync.FailBlocked, calsync.FailNetwork, calsync.FailNoBrowser, calsync.FailBadSettings,
 		calsync.FailKeyring}

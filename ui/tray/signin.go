@@ -3,7 +3,6 @@ package tray
 import (
 	"context"
 	"errors"
-	"time"
 
 	calsync "caltray/sync"
 	"caltray/sync/inert"
@@ -20,13 +19,16 @@ type SignInRequest struct {
 }
 
 // signInTimeout bounds one interactive sign-in: a browser left open, a code never entered.
-// The device code itself expires after 15 minutes.
-const signInTimeout = 16 * time.Minute
+const signInTimeout = calsync.SignInTimeout
 
 // signInState is the sign-in the owner goroutine runs for the window.
 type signInState struct {
 	state  ipc.SignInState
 	cancel context.CancelFunc // non-nil while one runs
+	// signOut: the user asked to sign out while the sign-in ran. It was cancelled, and
+	// signInDone signs out once it has ended, so its account record is never saved after
+	// the sign-out removed it.
+	signOut bool
 }
 
 // openSignIn shows the sign-in window ("Sign in…" in the menu or the agenda window, or the
@@ -99,6 +101,20 @@ func (t *Tray) cancelSignIn() {
 func (t *Tray) signInDone(err error) {
 	t.signin.cancel = nil
 	st := ipc.SignInState{NeedClientID: t.signin.state.NeedClientID}
+	if t.signin.signOut {
+		// Sign out was asked for while this sign-in ran: whatever its end (it may have
+		// finished as the cancel came, and saved its account), the sign-out comes after it.
+		t.signin.signOut = false
+		var f *calsync.SignInFailure
+		if err != nil && (!errors.As(err, &f) || f.Kind != calsync.FailCancelled) {
+			t.o.Logger.Error("sign-in failed", "err", inert.Line(err.Error()))
+		}
+		st.Failure = &calsync.SignInFailure{Kind: calsync.FailCancelled, Message: "Sign-in cancelled: you signed out."}
+		t.signin.state = st
+		t.pushSignIn()
+		t.signOut()
+		return
+	}
 	if err == nil {
 		st.Done = true
 		st.NeedClientID = false

@@ -3,8 +3,10 @@ package tray
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	calsync "caltray/sync"
 	"caltray/ui/ipc"
@@ -142,5 +144,103 @@ func TestSnapshotCarriesSources(t *testing.T) {
 	}
 	if calls.Load() == 0 {
 		t.Error("SettingSources never asked")
+	}
+}
+
+// nextSignInWhere returns the first sign-in state the tray sends that ok accepts, skipping
+// every other message.
+func (c *fakeChild) nextSignInWhere(t *testing.T, ok func(ipc.SignInState) bool) ipc.SignInState {
+	t.Helper()
+	for {
+		if m := c.next(t); m.Type == ipc.TypeSignIn && ok(*m.SignIn) {
+			return *m.SignIn
+		}
+	}
+}
+
+// TestSignOutDuringSignIn: Sign out while the sign-in window's sign-in runs cancels that
+// sign-in and signs out only once it has ended, never beside it. However the sign-in ends
+// (it may have finished as the cancel came and saved its account), the user ends signed out.
+func TestSignOutDuringSignIn(t *testing.T) {
+	tests := []struct {
+		name string
+		end  error // what the sign-in returns once cancelled
+		save bool  // it saves an account record before returning
+	}{
+		{"it honours the cancel", &calsync.SignInFailure{Kind: calsync.FailCancelled, Message: "Sign-in cancelled."}, false},
+		{"it finished as the cancel came", nil, true},
+		{"it failed otherwise", &calsync.SignInFailure{Kind: calsync.FailNetwork, Message: "sign-in failed: no network"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var (
+				mu       sync.Mutex
+				record   = true // signed in already: Sign out is in the menu
+				running  bool
+				overlaps int
+			)
+			started := make(chan struct{}, 1)
+			signedOut := make(chan struct{}, 1)
+			h := newHarness(t, func(o *Options) {
+				o.SignIn = func(ctx context.Context, req SignInRequest) error {
+					mu.Lock()
+					running = true
+					mu.Unlock()
+					started <- struct{}{}
+					<-ctx.Done()
+					mu.Lock()
+					defer mu.Unlock()
+					running = false
+					if tt.save {
+						record = true
+					}
+					return tt.end
+				}
+				o.SignOut = func() error {
+					mu.Lock()
+					if running {
+						overlaps++
+					}
+					record = false
+					mu.Unlock()
+					signedOut <- struct{}{}
+					return nil
+				}
+			})
+			h.loop.ch <- snapshot(h.clock.Now())
+			h.host.press(t, "Preferences…")
+			c := h.child()
+			c.hello(t, ipc.Version)
+			c.intent(t, ipc.Intent{Kind: ipc.IntentSignIn})
+			c.intent(t, ipc.Intent{Kind: ipc.IntentSignInStart})
+			select {
+			case <-started:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the sign-in never started")
+			}
+			c.nextSignInWhere(t, func(st ipc.SignInState) bool { return st.Running })
+
+			h.host.press(t, "Sign out")
+			select {
+			case <-signedOut:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Sign out never signed out")
+			}
+			mu.Lock()
+			overlapped := overlaps != 0
+			mu.Unlock()
+			if overlapped {
+				t.Fatal("the sign-out ran while the sign-in still ran")
+			}
+			st := c.nextSignInWhere(t, func(st ipc.SignInState) bool { return !st.Running })
+			if st.Done || st.Failure == nil || st.Failure.Kind != calsync.FailCancelled {
+				t.Errorf("the window was told %+v; want the sign-in cancelled", st)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if record {
+				t.Error("an account record is left after Sign out")
+			}
+		})
 	}
 }

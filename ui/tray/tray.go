@@ -60,6 +60,11 @@ type Options struct {
 	Settings calsync.Settings // the settings the loop runs with
 	// SettingsPath is where the window's "Save" writes; the tray process alone writes it.
 	SettingsPath string
+	// SettingsDefaults are the defaults in force, the managed configuration's over the
+	// built-in ones: "Save" writes only the settings that differ from them, so that an
+	// administrator's later change reaches what the user did not change. Zero: the built-in
+	// defaults.
+	SettingsDefaults calsync.Settings
 
 	// SignIn runs an interactive sign-in the sign-in window asked for (it may open a browser;
 	// see SignInRequest) and SignOut the sign-out; both nil: no account to manage. An error
@@ -427,7 +432,11 @@ func (t *Tray) saveSettings(s calsync.Settings, login bool) error {
 		return err
 	}
 	if t.o.SettingsPath != "" {
-		if err := calsync.SaveSettings(t.o.SettingsPath, s); err != nil {
+		def := t.o.SettingsDefaults
+		if def == (calsync.Settings{}) {
+			def = calsync.DefaultSettings()
+		}
+		if err := calsync.SaveSettingsOver(t.o.SettingsPath, s, def); err != nil {
 			return fmt.Errorf("could not save the settings: %w", err)
 		}
 	}
@@ -459,8 +468,17 @@ func (t *Tray) openURL(raw string) {
 	})
 }
 
+// signOut signs out off the owner goroutine. A sign-in under way (the sign-in window's) is
+// cancelled first and the sign-out waits for its end (see signInDone): run side by side, the
+// sign-in could save a new account record after the sign-out removed the old one and its
+// cache key, leaving the user signed in after asking to sign out.
 func (t *Tray) signOut() {
 	if t.o.SignOut == nil || t.accountBusy {
+		return
+	}
+	if t.signin.cancel != nil {
+		t.signin.signOut = true
+		t.signin.cancel()
 		return
 	}
 	t.accountBusy = true
