@@ -1,11 +1,10 @@
 //go:build linux
 
-// Package iconrace holds one test, alone in its binary because fyne.io/systray is a
-// process-wide singleton on the process's shared session-bus connection: the icon changing while
-// a tray host reads it. fyne.io/systray's IconPixmap went through godbus's prop.Properties,
-// which stores a new value into the memory of the old one while a Get or GetAll reply may
-// still be encoding it; third_party/systray (PATCHED.md) stores into fresh memory. Under
-// -race this test fails without that patch.
+// The icon changing while a tray host reads it. fyne.io/systray's IconPixmap went through
+// godbus's prop.Properties, which stores a new value into the memory of the old one while a Get
+// or GetAll reply may still be encoding it; third_party/systray (PATCHED.md) stores into fresh
+// memory. Under -race this test fails without that patch.
+
 package iconrace
 
 import (
