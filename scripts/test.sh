@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== go vet"
+# Each stage says when it starts (seconds into make test), for the timings in docs/PACKAGING.md.
+stage() { echo "== $* (at ${SECONDS} s)"; }
+
+stage "go vet"
 go vet ./...
 
 # macOS: no SDK here, so no cgo: every package that needs neither cgo nor Fyne (whose darwin
@@ -19,7 +22,7 @@ for arch in arm64 amd64; do
 	for must in caltray/ui/autostart caltray/sync/auth caltray/sync/graph caltray/runner; do
 		grep -qx "$must" <<<"$mac" || { echo "$must no longer builds for darwin/$arch without cgo" >&2; exit 1; }
 	done
-	echo "== go vet darwin/$arch, CGO_ENABLED=0 ($(wc -l <<<"$mac") packages; left out: $(awk '{print $1}' <<<"$listed" | grep -vxF "$mac" | xargs))"
+	stage "go vet darwin/$arch, CGO_ENABLED=0 ($(wc -l <<<"$mac") packages; left out: $(awk '{print $1}' <<<"$listed" | grep -vxF "$mac" | xargs))"
 	GOOS=darwin GOARCH=$arch CGO_ENABLED=0 go vet $mac
 done
 
@@ -27,11 +30,11 @@ done
 if command -v x86_64-w64-mingw32-gcc >/dev/null; then
 	# caltray/ui is left out: its tests use ErrNoDisplay, which only the Linux/BSD file defines
 	# (its non-test code builds for Windows: scripts/wine-test.sh builds caltray.exe from it).
-	echo "== go vet windows/amd64 (cgo through mingw-w64; all but caltray/ui's tests)"
+	stage "go vet windows/amd64 (cgo through mingw-w64; all but caltray/ui's tests)"
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc go vet $(go list ./... | grep -vx caltray/ui)
 fi
 
-echo "== gofmt"
+stage "gofmt"
 # third_party/ holds upstream code as upstream wrote it (plus a marked patch): not ours to reformat.
 unformatted=$(gofmt -l $(git ls-files '*.go' ':!third_party' 2>/dev/null || find . -name '*.go' -not -path './bin/*' -not -path './third_party/*'))
 if [ -n "$unformatted" ]; then
@@ -43,7 +46,7 @@ fi
 # Some tests build the caltray binary themselves (plain and -race): build both here first, so
 # that on a cold machine the minutes of compiling Fyne and the Graph models count against no
 # test's timeout, and the tests' own builds are cache hits.
-echo "== go build (plain and -race)"
+stage "go build (plain and -race)"
 go build -o /dev/null .
 go build -race -o /dev/null .
 
@@ -52,7 +55,7 @@ go build -race -o /dev/null .
 logs=$(mktemp -d "${TMPDIR:-/tmp}/caltray-test.XXXXXX")
 trap 'rm -rf "$logs"' EXIT
 
-echo "== go test -race (private D-Bus session, gnome-keyring, Xvfb)"
+stage "go test -race (private D-Bus session, gnome-keyring, Xvfb)"
 # To a file, then shown: a pipe would wait for every process that inherited it.
 race_rc=0
 scripts/with-desktop.sh go test -race -count=1 -timeout 12m ./... >"$logs/race.log" 2>&1 || race_rc=$?
@@ -71,14 +74,14 @@ fi
 fuzz() {
 	for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r grep -ho '^func Fuzz[A-Za-z0-9_]*' | sed 's/^func //' | sort -u); do
 		pkg=$(grep -rl --include='*_test.go' "^func $target(" . | head -1 | xargs dirname)
-		echo "== fuzz $target ($pkg, 5s)"
+		stage "fuzz $target ($pkg, 5s)"
 		go test -run='^$' -fuzz="^$target\$" -fuzztime=5s -parallel=1 "$pkg" || return 1
 	done
 }
 fuzz >"$logs/fuzz.log" 2>&1 &
 fuzz_pid=$!
 
-echo "== Windows under Wine (the fuzz targets run meanwhile; both logs follow when done)"
+stage "Windows under Wine (the fuzz targets run meanwhile; both logs follow when done)"
 wine_rc=0
 scripts/wine-test.sh >"$logs/wine.log" 2>&1 || wine_rc=$?
 fuzz_rc=0

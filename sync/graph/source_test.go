@@ -34,8 +34,8 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A client that stops reading (the source refusing an oversized page) and closes its
 	// connection fails a blocked write at once on Linux; under Wine the write stayed blocked,
 	// and srv.Close waited for it until the test binary's timeout. The deadline ends such a
-	// write, far beyond what any test here takes to be answered.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(20 * time.Second))
+	// write, far beyond what any test here takes to be answered (milliseconds).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(3 * time.Second))
 	rec.serve(w, r, n)
 }
 
