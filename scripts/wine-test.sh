@@ -27,7 +27,9 @@ fi
 # A display for the tray test: the whole run happens on one Xvfb server.
 if [ -z "${CALTRAY_WINE_INNER:-}" ]; then
 	export CALTRAY_WINE_INNER=1
-	exec xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24 -nolisten tcp" "$0" "$@"
+	# Displays from :150 up: make test runs this beside scripts/with-desktop.sh, whose xvfb-run
+	# looks from :99 up, and two searches from the same number at once could pick the same one.
+	exec xvfb-run --auto-servernum --server-num=150 --server-args="-screen 0 1280x800x24 -nolisten tcp" "$0" "$@"
 fi
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/caltray-wine.XXXXXX")
