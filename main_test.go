@@ -703,37 +703,7 @@ func TestSignInThenAgenda(t *testing.T) {
 	settings := []string{"--graph-url", fake.URL()}
 
 	// signin: the test plays the user, who reads the code and enters it on the page.
-	cmd := exec.Command(caltrayBinary(t), append([]string{"signin", "--device-code", "--client-id", clientID,
-		"--authority", fakegraph.IdentityAuthority(fake)}, settings...)...)
-	cmd.Env = h.env
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var printed strings.Builder
-	prompt := regexp.MustCompile(`open the page (\S+) and enter the code ([A-Z]+)`)
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		printed.WriteString(sc.Text() + "\n")
-		if m := prompt.FindStringSubmatch(sc.Text()); m != nil {
-			resp, err := fake.Client().PostForm(m[1], url.Values{"user_code": {m[2]}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("entering the code: %s", resp.Status)
-			}
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("signin: %v\nstdout:\n%s\nstderr:\n%s", err, printed.String(), errb.String())
-	}
+	signInWithCode(t, h, fake, append([]string{"--client-id", clientID, "--authority", fakegraph.IdentityAuthority(fake)}, settings...)...)
 
 	h.run("whoami")
 	if h.code != exitOK || !strings.Contains(h.stdout, fakegraph.DefaultIdentityUPN) {
@@ -780,5 +750,41 @@ func TestSignInThenAgenda(t *testing.T) {
 	h.run(append([]string{"agenda"}, settings...)...)
 	if h.code != exitSignIn || !strings.Contains(h.stderr, "caltray signin") {
 		t.Fatalf("agenda after signout: exit %d, want %d with advice to sign in\n%s", h.code, exitSignIn, h.stderr)
+	}
+}
+
+// signInWithCode runs `caltray signin --device-code` with args in h and plays the user: it reads
+// the code the command prints and enters it on the simulated identity platform's page.
+func signInWithCode(t *testing.T, h *home, fake *fakegraph.Server, args ...string) {
+	t.Helper()
+	cmd := exec.Command(caltrayBinary(t), append([]string{"signin", "--device-code"}, args...)...)
+	cmd.Env = h.env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var printed strings.Builder
+	prompt := regexp.MustCompile(`open the page (\S+) and enter the code ([A-Z]+)`)
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+		if m := prompt.FindStringSubmatch(sc.Text()); m != nil {
+			resp, err := fake.Client().PostForm(m[1], url.Values{"user_code": {m[2]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("entering the code: %s", resp.Status)
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("signin %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, printed.String(), errb.String())
 	}
 }

@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -257,36 +252,7 @@ func TestManagedSignInRoundTrip(t *testing.T) {
 	managedEnv, path := writeManaged(t, managedFile(clientID))
 	h := newHome(t, "SSL_CERT_FILE="+cert, "DBUS_SESSION_BUS_ADDRESS="+os.Getenv("DBUS_SESSION_BUS_ADDRESS"), managedEnv)
 
-	cmd := exec.Command(caltrayBinary(t), "signin", "--device-code")
-	cmd.Env = h.env
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var printed strings.Builder
-	prompt := regexp.MustCompile(`open the page (\S+) and enter the code ([A-Z]+)`)
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		printed.WriteString(sc.Text() + "\n")
-		if m := prompt.FindStringSubmatch(sc.Text()); m != nil {
-			resp, err := fake.Client().PostForm(m[1], url.Values{"user_code": {m[2]}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("entering the code: %s", resp.Status)
-			}
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("signin with only the managed configuration: %v\nstdout:\n%s\nstderr:\n%s", err, printed.String(), errb.String())
-	}
+	signInWithCode(t, h, fake) // no flags: the managed configuration gives everything
 
 	h.run("whoami")
 	for _, want := range []string{fakegraph.DefaultIdentityUPN, clientID, "signed in under the managed configuration's client ID", "Graph URL  " + fake.URL() + "  (the managed configuration " + path} {
