@@ -64,15 +64,16 @@ bin="$scratch/bin"
 stamp "building caltray.exe and caltray-cli.exe ($version)"
 scripts/build-windows.sh "$bin" "$version" "$commit"
 
-# The tested packages are pure Go: built without cgo they link internally, with no mingw step.
-# Go 1.26's os.RemoveAll (every t.TempDir cleanup) fails under Wine 8 ("Invalid function"): the
-# test binaries, and only they, are built with an overlay of one std file that falls back to the
-# older delete call there (scripts/wine/deleteat-overlay.py). Test environment only, like the shim.
+# Built with the environment of make test's Windows vet (cgo through mingw-w64), whose compiled
+# packages they then reuse: with any other environment, a cold run compiles the whole
+# dependency graph for Windows once more (docs/PACKAGING.md). The tests remove their temporary
+# folders with sync/internal/tempdir, since Go's os.RemoveAll (t.TempDir's cleanup) fails under
+# Wine 8.
 stamp "cross-compiling the tests of ${pkgs[*]}"
-overlay="${XDG_CACHE_HOME:-$HOME/.cache}/caltray-wine-overlay" # a fixed place: the build cache keys on it
-python3 scripts/wine/deleteat-overlay.py "$(go env GOROOT)" "$overlay"
-CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -overlay "$overlay/overlay.json" -c -o "$scratch/tests/" "${pkgs[@]/#/./}"
-CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -o "$bin/trustcert.exe" ./scripts/wine-e2e/trustcert
+export CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc
+go test -c -o "$scratch/tests/" "${pkgs[@]/#/./}"
+go build -o "$bin/trustcert.exe" ./scripts/wine-e2e/trustcert
+unset CGO_ENABLED GOOS GOARCH CC
 x86_64-w64-mingw32-gcc -O2 -shared -o "$scratch/bcryptprimitives.dll" \
 	scripts/wine/processprng.c scripts/wine/processprng.def -ladvapi32
 

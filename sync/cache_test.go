@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"caltray/sync/internal/tempdir"
 )
 
 func testEntry(n int) CacheEntry {
@@ -32,7 +34,7 @@ func testEntry(n int) CacheEntry {
 }
 
 func TestCacheRoundTrip(t *testing.T) {
-	c, err := NewCache(t.TempDir(), func() time.Time { return T0 })
+	c, err := NewCache(tempdir.New(t), func() time.Time { return T0 })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ func TestCacheRoundTrip(t *testing.T) {
 }
 
 func TestCacheSaveRejectsInvalidAgenda(t *testing.T) {
-	c, err := NewCache(t.TempDir(), nil)
+	c, err := NewCache(tempdir.New(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func TestCacheSaveDropsEventsItCannotStore(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs LogBuffer
-			c, err := NewCache(t.TempDir(), func() time.Time { return T0 })
+			c, err := NewCache(tempdir.New(t), func() time.Time { return T0 })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,7 +160,7 @@ func TestCacheUnreadableIsLeftInPlace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := tempdir.New(t)
 			c, err := NewCache(dir, func() time.Time { return T0 })
 			if err != nil {
 				t.Fatal(err)
@@ -202,7 +204,7 @@ func TestCacheUnreadableIsLeftInPlace(t *testing.T) {
 // A kill -9 in the middle of a write leaves a temporary file; opening the cache removes those
 // of its own naming that are old enough that no live process can still be writing them.
 func TestCacheRemovesStaleTempFiles(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	old, fresh := T0.Add(-StaleTempAge-time.Second), T0.Add(-StaleTempAge+time.Second)
 	files := []struct {
 		name     string
@@ -267,7 +269,7 @@ func TestCacheVersion1DropsDeltaLink(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint("version ", tt.version), func(t *testing.T) {
-			c, err := NewCache(t.TempDir(), func() time.Time { return T0 })
+			c, err := NewCache(tempdir.New(t), func() time.Time { return T0 })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -322,7 +324,7 @@ func TestCacheDamage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := NewCache(t.TempDir(), func() time.Time { return T0 })
+			c, err := NewCache(tempdir.New(t), func() time.Time { return T0 })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -359,7 +361,7 @@ func TestCacheDamage(t *testing.T) {
 }
 
 func TestCacheConcurrentWritersDoNotInterleave(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	writers, writes := 8, 25
 	if testing.Short() {
 		// Under Wine (make test runs it short), where a rename waits out a busy reader (share.go),
@@ -440,7 +442,7 @@ func TestCacheConcurrentWritersDoNotInterleave(t *testing.T) {
 // A cache file is a local file anyone with the user's rights can write: its text passes
 // through inert on load, like Graph's does at intake.
 func TestCacheLoadMakesTextInert(t *testing.T) {
-	c, err := NewCache(t.TempDir(), func() time.Time { return T0 })
+	c, err := NewCache(tempdir.New(t), func() time.Time { return T0 })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +482,7 @@ func TestCacheLoadMakesTextInert(t *testing.T) {
 // A write that stops before its rename (a crash, a kill -9) leaves the target as it was and
 // a temporary file of WriteFileAtomic's naming, which RemoveStaleTemps recognises.
 func TestWriteFileAtomicInterrupted(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	path := filepath.Join(dir, "file.json")
 	if err := WriteFileAtomic(path, []byte("old")); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	calsync "caltray/sync"
 	"caltray/sync/fakegraph"
 	"caltray/sync/graph"
+	"caltray/sync/internal/tempdir"
 )
 
 // newGraph starts the simulated Graph on clock's time and returns it with a Graph source for it.
@@ -63,7 +64,7 @@ func wantAgenda(t testing.TB, src *graph.Source, from, to time.Time) []calsync.A
 func TestLoopAgainstFakeGraph(t *testing.T) {
 	clock := fakeclock.New(calsync.T0)
 	fake, src := newGraph(t, clock, true, nil)
-	cache, err := calsync.NewCache(t.TempDir(), clock.Now)
+	cache, err := calsync.NewCache(tempdir.New(t), clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"caltray/runner"
 	"caltray/runner/fakeclock"
+	"caltray/sync/internal/tempdir"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -358,7 +359,7 @@ func TestLoopStopsPollingUntilSignIn(t *testing.T) {
 }
 
 func TestLoopPublishesCacheBeforeFirstSync(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	c, err := NewCache(dir, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -520,7 +521,7 @@ func TestLoopRunsHealthCheck(t *testing.T) {
 }
 
 func TestOnceReturnsCachedAgendaOnFailure(t *testing.T) {
-	c, err := NewCache(t.TempDir(), nil)
+	c, err := NewCache(tempdir.New(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

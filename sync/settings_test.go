@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"caltray/sync/internal/tempdir"
 )
 
 func TestSettingsValidate(t *testing.T) {
@@ -93,7 +95,7 @@ func TestLoadSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "settings.json")
+			path := filepath.Join(tempdir.New(t), "settings.json")
 			if tt.content != nil {
 				if err := os.WriteFile(path, []byte(*tt.content), 0o600); err != nil {
 					t.Fatal(err)
@@ -151,7 +153,7 @@ func TestReadSettingsOverKeepsWhatTheFileLeavesOut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "settings.json")
+			path := filepath.Join(tempdir.New(t), "settings.json")
 			if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -193,7 +195,7 @@ func TestReadSettingsWarnsOfUnknownKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "settings.json")
+			path := filepath.Join(tempdir.New(t), "settings.json")
 			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -223,7 +225,7 @@ func TestReadSettingsWarnsOfUnknownKeys(t *testing.T) {
 
 // Reading the settings at start removes the settings' own leftover temporary files.
 func TestReadSettingsRemovesStaleTempFiles(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	path := filepath.Join(dir, "settings.json")
 	long := time.Now().Add(-time.Hour)
 	for _, name := range []string{".settings.json.tmp-123", ".settings.json.tmp-456", ".cache.json.tmp-789", "settings.json"} {
@@ -249,7 +251,7 @@ func TestReadSettingsRemovesStaleTempFiles(t *testing.T) {
 }
 
 func TestSaveSettings(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "caltray", "settings.json")
+	path := filepath.Join(tempdir.New(t), "caltray", "settings.json")
 	s := DefaultSettings()
 	s.Interval, s.HideAllDay = 90*time.Second, true
 	if err := SaveSettings(path, s); err != nil {
@@ -298,7 +300,7 @@ func TestSaveSettingsOverWritesOnlyChanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "settings.json")
+			path := filepath.Join(tempdir.New(t), "settings.json")
 			s := tt.def
 			tt.edit(&s)
 			if err := SaveSettingsOver(path, s, tt.def); err != nil {
@@ -331,7 +333,7 @@ func TestSaveSettingsOverWritesOnlyChanges(t *testing.T) {
 		})
 	}
 	// The administrator changes the interval: the user who only changed the window gets it.
-	path := filepath.Join(t.TempDir(), "settings.json")
+	path := filepath.Join(tempdir.New(t), "settings.json")
 	s := managed
 	s.WindowDays = 3
 	if err := SaveSettingsOver(path, s, managed); err != nil {
@@ -345,7 +347,7 @@ func TestSaveSettingsOverWritesOnlyChanges(t *testing.T) {
 }
 
 func TestSettingsPathUsesConfigDir(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	t.Setenv("XDG_CONFIG_HOME", dir)
 	p, err := SettingsPath()
 	if err != nil || p != filepath.Join(dir, "caltray", "settings.json") {

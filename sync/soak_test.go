@@ -19,6 +19,7 @@ import (
 	"caltray/runner/fakeclock"
 	calsync "caltray/sync"
 	"caltray/sync/fakegraph"
+	"caltray/sync/internal/tempdir"
 )
 
 // The soak's shape. SOAK_CYCLES overrides the cycle count for a longer local run.
@@ -128,7 +129,7 @@ func soakDir(t *testing.T) string {
 		t.Cleanup(func() { os.RemoveAll(dir) })
 		return dir
 	}
-	return t.TempDir()
+	return tempdir.New(t)
 }
 
 // heapAfterGC returns the live heap. It first closes the pooled keep-alive connections (client

@@ -17,6 +17,7 @@ import (
 
 	calsync "caltray/sync"
 	"caltray/sync/fakegraph"
+	"caltray/sync/internal/tempdir"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
@@ -335,7 +336,7 @@ func TestNoSecretService(t *testing.T) {
 // returns the directory and the environment that points there.
 func processHome(t *testing.T, w *world) (root string, env []string) {
 	t.Helper()
-	root = t.TempDir()
+	root = tempdir.New(t)
 	pem := filepath.Join(root, "fake-ca.pem")
 	if err := os.WriteFile(pem, w.srv.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)

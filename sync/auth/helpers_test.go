@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"caltray/sync/fakegraph"
+	"caltray/sync/internal/tempdir"
 )
 
 // testClientID is the app registration the fake identity platform knows.
@@ -153,7 +154,7 @@ func (w *world) config(t *testing.T, kr Keyring, log io.Writer) Config {
 		ClientID:       testClientID,
 		Authority:      fakegraph.IdentityAuthority(w.srv),
 		GraphURL:       w.srv.URL(),
-		Dir:            t.TempDir(),
+		Dir:            tempdir.New(t),
 		Keyring:        kr,
 		KeyringService: "caltray-test-" + strings.ReplaceAll(t.Name(), "/", "-"),
 		HTTPClient:     client,

@@ -8,6 +8,7 @@ import (
 
 	calsync "caltray/sync"
 	"caltray/sync/fakegraph"
+	"caltray/sync/internal/tempdir"
 )
 
 func TestManagedCheck(t *testing.T) {
@@ -41,7 +42,7 @@ func TestManagedCheck(t *testing.T) {
 				}
 			}
 			// Every session refuses it as it refuses a bad flag.
-			if _, err := Open(Config{Managed: tt.m, Dir: t.TempDir()}); !errors.Is(err, ErrBadConfig) {
+			if _, err := Open(Config{Managed: tt.m, Dir: tempdir.New(t)}); !errors.Is(err, ErrBadConfig) {
 				t.Errorf("Open with it = %v; want ErrBadConfig", err)
 			}
 		})

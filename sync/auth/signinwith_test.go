@@ -12,6 +12,7 @@ import (
 
 	calsync "caltray/sync"
 	"caltray/sync/fakegraph"
+	"caltray/sync/internal/tempdir"
 )
 
 // TestSignInWith is the sign-in a window starts: both flows against the simulated identity
@@ -241,7 +242,7 @@ func TestSignInWithTypedClientID(t *testing.T) {
 		t.Error("NeedsClientID = true after a sign-in")
 	}
 	cfg.Managed = Managed{Path: "/etc/xdg/caltray/caltray.json", ClientID: testClientID}
-	cfg.Dir = t.TempDir()
+	cfg.Dir = tempdir.New(t)
 	if s, _ := Open(cfg); s.NeedsClientID() {
 		t.Error("NeedsClientID = true with a managed client ID")
 	}

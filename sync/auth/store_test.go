@@ -15,6 +15,7 @@ import (
 	"time"
 
 	calsync "caltray/sync"
+	"caltray/sync/internal/tempdir"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
 )
@@ -98,7 +99,7 @@ func testStore(t *testing.T, kr Keyring) *tokenStore {
 	t.Helper()
 	cfg := Config{Keyring: kr, KeyringService: "caltray-test-" + strings.ReplaceAll(t.Name(), "/", "-"),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	st := newTokenStore(cfg, filepath.Join(t.TempDir(), "caltray"))
+	st := newTokenStore(cfg, filepath.Join(tempdir.New(t), "caltray"))
 	t.Cleanup(func() { kr.Delete(st.service, keyEntry) })
 	return st
 }
