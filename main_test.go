@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,7 +95,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// caltrayBinary builds caltray once per test run, as a user would run it.
+// caltrayBinary builds caltray once per test run, as a user would run it, with the race
+// detector when the tests have it (make test): the detector then watches the real program too,
+// and the build reuses the packages the tests were compiled from, where a plain build would
+// compile every package once more (minutes on a cold machine: docs/PACKAGING.md).
 func caltrayBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -103,7 +107,11 @@ func caltrayBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(buildDir, "caltray")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		args := []string{"build", "-o", binPath}
+		if raceEnabled() {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 		if err != nil {
 			buildErr = &buildError{err: err, out: out}
 		}
@@ -112,6 +120,20 @@ func caltrayBinary(t *testing.T) string {
 		t.Fatalf("build caltray: %v", buildErr)
 	}
 	return binPath
+}
+
+// raceEnabled reports whether this test binary was built with -race.
+func raceEnabled() bool {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
 }
 
 type buildError struct {
