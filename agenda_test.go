@@ -14,6 +14,7 @@ import (
 // Usage errors are found before anything else: before the sign-in is looked at (a signed-out
 // home would exit 3), before a sync, and an empty URL is never taken as the default.
 func TestUsageErrorsComeFirst(t *testing.T) {
+	t.Parallel() // see newHome
 	tests := []struct {
 		args     []string
 		inStderr string
@@ -48,6 +49,7 @@ func TestUsageErrorsComeFirst(t *testing.T) {
 // Commands that open no window print nothing of Fyne's, in the POSIX locale CI and minimal
 // systems have (Fyne cannot parse C.UTF-8 and used to say so on every run).
 func TestNoFyneOutputInCLocale(t *testing.T) {
+	t.Parallel() // see newHome
 	for _, lang := range []string{"C.UTF-8", "C", "POSIX", "en_US.UTF-8"} {
 		h := newHome(t, "LANG="+lang)
 		for _, args := range [][]string{{"version"}, {"agenda", "--demo"}} {
@@ -62,6 +64,7 @@ func TestNoFyneOutputInCLocale(t *testing.T) {
 // --days narrows what is printed, never what is cached: after a `--days 0` run, an offline
 // run still has the whole window, and its JSON says when the agenda was last good.
 func TestAgendaDaysNeverNarrowsTheCache(t *testing.T) {
+	t.Parallel() // see newHome
 	fake, env := startFake(t, false, fakegraph.Options{})
 	h := newHome(t, env...)
 	h.run("agenda", "--json", "--graph-url", fake.URL())
@@ -90,6 +93,7 @@ func TestAgendaDaysNeverNarrowsTheCache(t *testing.T) {
 // The health's last_error_kind, end to end through the built binary, the real Graph source and
 // the simulated Graph: a program can switch on it. A sign-in needed is not healthy.
 func TestAgendaJSONErrorKinds(t *testing.T) {
+	t.Parallel() // see newHome
 	fake, env := startFake(t, false, fakegraph.Options{})
 	h := newHome(t, env...)
 	h.run("agenda", "--json", "--graph-url", fake.URL())

@@ -156,6 +156,12 @@ type home struct {
 // written in the viewer's zone, with its offset, and that all-day events sit at local midnight.
 const zone = "Asia/Kolkata"
 
+// newHome makes a home for runs of the binary. Its environment is only what is given here: no
+// D-Bus unless a test passes DBUS_SESSION_BUS_ADDRESS (the sign-in tests), so no keyring. The tests that run the binary in homes of their own, with
+// CALTRAY_ACCESS_TOKEN or --demo, change nothing shared (no t.Setenv, no keyring) and so run in
+// parallel: the race-enabled binary starts slowly, and run one after the other they made this
+// package the last one of make test by half a minute. The sign-in tests share the session's
+// keyring and stay sequential.
 func newHome(t *testing.T, env ...string) *home {
 	dir := t.TempDir()
 	h := &home{t: t, cache: filepath.Join(dir, "cache"), config: filepath.Join(dir, "config")}
@@ -335,6 +341,7 @@ func expected(fake *fakegraph.Server, days int, loc *time.Location) []event {
 }
 
 func TestAgendaJSONAgainstFake(t *testing.T) {
+	t.Parallel() // see newHome
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
 		t.Skip("no time zone data:", err)
@@ -475,6 +482,7 @@ func TestAgendaJSONReminders(t *testing.T) {
 }
 
 func TestAgendaExitCodes(t *testing.T) {
+	t.Parallel() // see newHome
 	fake, env := startFake(t, false, fakegraph.Options{})
 	tests := []struct {
 		name     string
@@ -508,6 +516,7 @@ func TestAgendaExitCodes(t *testing.T) {
 }
 
 func TestAgendaPrintsCachedAgendaWhenSyncFails(t *testing.T) {
+	t.Parallel() // see newHome
 	fake, env := startFake(t, false, fakegraph.Options{})
 	h := newHome(t, env...)
 	h.run("agenda", "--json", "--graph-url", fake.URL())
@@ -537,6 +546,7 @@ func TestAgendaPrintsCachedAgendaWhenSyncFails(t *testing.T) {
 }
 
 func TestAgendaDemo(t *testing.T) {
+	t.Parallel() // see newHome
 	h := newHome(t)
 	h.run("agenda", "--demo", "--json")
 	if h.code != exitOK {

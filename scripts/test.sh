@@ -5,12 +5,12 @@
 # (scripts/wine-test.sh).
 #
 # The Linux checks run in order, in the foreground. The Windows vet and Wine tests, and the
-# macOS vet, share no compiled package with them (another GOOS), so they run beside them from
-# the start, each in the background at a lower CPU priority: on a cold machine the Linux
-# compiles and tests keep both cores busy only part of the time, and the other platforms'
-# compiles fill those gaps instead of adding their minutes after them (docs/PACKAGING.md has
-# the per-stage times). The lower priority keeps them from slowing the timing-sensitive Linux
-# tests they run beside.
+# macOS vet, build for another GOOS and share no compiled package with them, so they run beside
+# them from the start, in the background at a lower CPU priority. A cold run is mostly
+# compiling, and much of that holds a single core for minutes (cgo's pass over go-gl: 167 s of
+# one core on Linux; the Graph models): side by side, the platforms' compiles keep both
+# cores busy. The lower priority keeps them from slowing the timing-sensitive Linux tests.
+# docs/PACKAGING.md has the per-stage times, warm and cold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -74,12 +74,8 @@ stage "go vet linux"
 scripts/vet.sh linux >"$logs/vet.log" 2>&1 || { cat "$logs/vet.log"; fail "$logs/vet.log" "go vet (linux)"; }
 cat "$logs/vet.log"
 
-# Some tests build the caltray binary themselves, with -race as they are: build it here first,
-# so that the link (and, had the vet not compiled everything, the minutes of compiling Fyne and
-# the Graph models) counts against no test's timeout.
-stage "go build -race"
-go build -race -o /dev/null .
-
+# Some tests build the caltray binary themselves, with -race as they run: after the vet above,
+# that is a link (seconds), not the minutes of compiling Fyne and the Graph models.
 stage "go test -race (private D-Bus session, gnome-keyring, Xvfb)"
 scripts/with-desktop.sh go test -race -count=1 -timeout 12m ./... >"$logs/race.log" 2>&1 || {
 	cat "$logs/race.log"
