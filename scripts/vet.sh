@@ -3,8 +3,8 @@
 #   linux    every package, built with -race: the race-enabled go build and go test of make
 #            test then reuse every package this compiles, where a plain vet would compile the
 #            whole dependency graph once more (minutes on a cold machine). -race sets the race
-#            build tag, so the few `!race` test files (a constant each) are vetted for darwin
-#            and windows only;
+#            build tag, so the two `!race` test files (a constant each) are not vetted here:
+#            sync's is vetted for darwin and windows, ui's (a test budget factor) nowhere;
 #   darwin   every package that needs neither cgo nor Fyne, tests included, for arm64 and amd64:
 #            no macOS SDK here, so no cgo; the darwin files are included (LaunchAgent autostart,
 #            Keychain through go-keyring). Left out: the main package, ui/, and the script
