@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -800,23 +799,11 @@ func signInWithCode(t *testing.T, h *home, fake *fakegraph.Server, args ...strin
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var printed strings.Builder
-	prompt := regexp.MustCompile(`open the page (\S+) and enter the code ([A-Z]+)`)
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		printed.WriteString(sc.Text() + "\n")
-		if m := prompt.FindStringSubmatch(sc.Text()); m != nil {
-			resp, err := fake.Client().PostForm(m[1], url.Values{"user_code": {m[2]}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("entering the code: %s", resp.Status)
-			}
-		}
+	printed, err := fake.EnterDeviceCodes(stdout)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("signin %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, printed.String(), errb.String())
+		t.Fatalf("signin %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, printed, errb.String())
 	}
 }

@@ -10,20 +10,16 @@
 package wine
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"image"
 	"image/png"
 	"io/fs"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -209,24 +205,12 @@ func TestSignInRoundTrip(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var printed strings.Builder
-	prompt := regexp.MustCompile(`open the page (\S+) and enter the code ([A-Z]+)`)
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		printed.WriteString(sc.Text() + "\n")
-		if m := prompt.FindStringSubmatch(sc.Text()); m != nil {
-			resp, err := fake.Client().PostForm(m[1], url.Values{"user_code": {m[2]}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("entering the code: %s", resp.Status)
-			}
-		}
+	printed, err := fake.EnterDeviceCodes(stdout)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("signin: %v\nstdout:\n%s\nstderr:\n%s", err, printed.String(), errb.String())
+		t.Fatalf("signin: %v\nstdout:\n%s\nstderr:\n%s", err, printed, errb.String())
 	}
 
 	r := wine(t, cli, "whoami")

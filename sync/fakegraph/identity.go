@@ -1,6 +1,7 @@
 package fakegraph
 
 import (
+	"bufio"
 	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
@@ -12,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -577,8 +580,39 @@ func (id *Identity) deviceCode(w http.ResponseWriter, r *http.Request) {
 		"verification_uri": verify,
 		"expires_in":       int(idDeviceLifetime.Seconds()),
 		"interval":         5,
-		"message":          fmt.Sprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.", verify, userCode),
+		"message":          fmt.Sprintf(deviceCodeMessage, verify, userCode),
 	})
+}
+
+// deviceCodeMessage is the device-code response's message, which a program shows its user;
+// deviceCodePrompt finds the page and the code in a line that carries it.
+const deviceCodeMessage = "To sign in, use a web browser to open the page %s and enter the code %s to authenticate."
+
+var deviceCodePrompt = regexp.MustCompile(`open the page (\S+) and enter the code ([A-Z]+)`)
+
+// EnterDeviceCodes plays the user of a device-code sign-in run by another program: it reads
+// the program's output, and for each line showing this identity platform's message it enters
+// the code on the page named there, as a person would. It returns what it read, all of it
+// once out ends, up to the failure otherwise.
+func (s *Server) EnterDeviceCodes(out io.Reader) (string, error) {
+	var printed strings.Builder
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+		m := deviceCodePrompt.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		resp, err := s.Client().PostForm(m[1], url.Values{"user_code": {m[2]}})
+		if err != nil {
+			return printed.String(), fmt.Errorf("entering the code: %w", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return printed.String(), fmt.Errorf("entering the code: %s", resp.Status)
+		}
+	}
+	return printed.String(), sc.Err()
 }
 
 // deviceLogin is the page where the user enters the code: GET shows the form, POST with
